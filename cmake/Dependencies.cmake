@@ -1,0 +1,58 @@
+# Third-party packages. Debian's packages by default (scripts/setup.sh installs them); any LibTorch
+# (for example a CUDA build) via -DCMAKE_PREFIX_PATH=/path/to/libtorch.
+find_package(Torch REQUIRED)
+find_package(MPI REQUIRED COMPONENTS CXX)
+find_package(HDF5 REQUIRED COMPONENTS C CXX)
+find_package(spdlog REQUIRED)
+find_package(Boost REQUIRED COMPONENTS program_options)
+find_package(nlohmann_json REQUIRED)
+find_package(Threads REQUIRED)
+
+# OpenCV: only core, imgcodecs and imgproc. Debian ships their headers and libraries in the per-module -dev
+# packages; OpenCVConfig.cmake comes only with the libopencv-dev meta package (46 more packages), so look
+# for the three parts directly unless a full OpenCV is found.
+find_package(OpenCV QUIET COMPONENTS core imgcodecs imgproc)
+add_library(rave_opencv INTERFACE)
+if(OpenCV_FOUND)
+  target_link_libraries(rave_opencv INTERFACE opencv_core opencv_imgcodecs opencv_imgproc)
+else()
+  find_path(OPENCV_INCLUDE_DIR opencv2/imgcodecs.hpp PATH_SUFFIXES opencv4 REQUIRED)
+  foreach(part core imgcodecs imgproc)
+    find_library(OPENCV_${part}_LIBRARY opencv_${part} REQUIRED)
+    target_link_libraries(rave_opencv INTERFACE ${OPENCV_${part}_LIBRARY})
+  endforeach()
+  target_include_directories(rave_opencv SYSTEM INTERFACE ${OPENCV_INCLUDE_DIR})
+endif()
+
+# HDF5 as one imported target (the FindHDF5 module only provides variables on CMake 3.18).
+add_library(rave_hdf5 INTERFACE)
+target_include_directories(rave_hdf5 SYSTEM INTERFACE ${HDF5_INCLUDE_DIRS})
+target_compile_definitions(rave_hdf5 INTERFACE ${HDF5_DEFINITIONS})
+target_link_libraries(rave_hdf5 INTERFACE ${HDF5_LIBRARIES} ${HDF5_CXX_LIBRARIES})
+
+add_library(rave_torch INTERFACE)
+target_link_libraries(rave_torch INTERFACE ${TORCH_LIBRARIES})
+target_include_directories(rave_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
+
+# NCCL is optional: it needs CUDA and a CUDA build of LibTorch.
+set(RAVE_HAVE_NCCL OFF)
+if(NOT RAVE_WITH_NCCL STREQUAL "OFF")
+  find_package(CUDAToolkit QUIET)
+  find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS} $ENV{NCCL_HOME}/include)
+  find_library(NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR} $ENV{NCCL_HOME}/lib)
+  if(CUDAToolkit_FOUND AND NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
+    set(RAVE_HAVE_NCCL ON)
+    add_library(rave_nccl INTERFACE)
+    target_include_directories(rave_nccl SYSTEM INTERFACE ${NCCL_INCLUDE_DIR})
+    target_link_libraries(rave_nccl INTERFACE ${NCCL_LIBRARY} CUDA::cudart)
+    message(STATUS "rave: NCCL backend enabled (${NCCL_LIBRARY})")
+  elseif(RAVE_WITH_NCCL STREQUAL "ON")
+    message(FATAL_ERROR "rave: RAVE_WITH_NCCL=ON but CUDA/NCCL were not found "
+                        "(CUDAToolkit_FOUND=${CUDAToolkit_FOUND}, nccl.h=${NCCL_INCLUDE_DIR}, libnccl=${NCCL_LIBRARY}); "
+                        "set NCCL_HOME or CUDAToolkit_ROOT")
+  else()
+    message(STATUS "rave: NCCL backend disabled (CUDA toolkit or NCCL not found); MPI backend only")
+  endif()
+else()
+  message(STATUS "rave: NCCL backend disabled (RAVE_WITH_NCCL=OFF); MPI backend only")
+endif()

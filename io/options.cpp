@@ -1,0 +1,136 @@
+#include "io/options.h"
+
+#include <sstream>
+
+#include "dist/error.h"
+#include "io/ini.h"
+
+namespace rave::io {
+
+OptionSet::OptionSet(std::string usage) : usage_(std::move(usage)) {}
+
+po::options_description_easy_init OptionSet::section(const std::string& name) {
+  for (auto& s : sections_) {
+    if (s.name == name) return s.options.add_options();
+  }
+  sections_.push_back({name, po::options_description(name)});
+  return sections_.back().options.add_options();
+}
+
+po::options_description_easy_init OptionSet::flags() { return flags_.add_options(); }
+
+void OptionSet::positional(const std::string& name, int max_count) { positional_.add(name.c_str(), max_count); }
+
+po::options_description OptionSet::all() const {
+  po::options_description all;
+  all.add(flags_);
+  for (const auto& s : sections_) all.add(s.options);
+  return all;
+}
+
+const po::options_description* OptionSet::find_section(const std::string& name) const {
+  for (const auto& s : sections_) {
+    if (s.name == name) return &s.options;
+  }
+  return nullptr;
+}
+
+po::variables_map OptionSet::parse(int argc, const char* const argv[]) const {
+  return parse(std::vector<std::string>(argv + 1, argv + argc));
+}
+
+po::variables_map OptionSet::parse(const std::vector<std::string>& args) const {
+  const po::options_description description = all();
+  po::variables_map values;
+  try {
+    po::store(po::command_line_parser(args).options(description).positional(positional_).run(), values);
+  } catch (const po::error& e) {
+    throw UsageError(e.what(), "see --help for the accepted options");
+  }
+
+  // Values from the file are stored one at a time after the flags, so that flags win (Boost skips options
+  // that already have a final value) and a bad value can be reported with its file and line.
+  if (values.count("config") && !values["config"].as<std::string>().empty()) {
+    for (const IniEntry& entry : read_ini(values["config"].as<std::string>())) {
+      const po::options_description* section = find_section(entry.section);
+      if (!section) {
+        throw UsageError(entry.where() + ": unknown section [" + entry.section + "]",
+                         "sections of this command: see --help");
+      }
+      if (!section->find_nothrow(entry.key, /*approx=*/false)) {
+        throw UsageError(entry.where() + ": unknown key '" + entry.key + "' in [" + entry.section + "]",
+                         "keys of this command: see --help");
+      }
+      po::parsed_options parsed(&description);
+      po::option option;
+      option.string_key = entry.key;
+      option.value = {entry.value};
+      option.original_tokens = {entry.key, entry.value};
+      parsed.options.push_back(option);
+      try {
+        po::store(parsed, values);
+      } catch (const po::error& e) {
+        throw UsageError(entry.where() + ": bad value '" + entry.value + "' for key '" + entry.key + "' in [" +
+                         entry.section + "]: " + e.what());
+      }
+    }
+  }
+  try {
+    po::notify(values);
+  } catch (const po::error& e) {
+    throw UsageError(e.what(), "see --help for the accepted options");
+  }
+  return values;
+}
+
+std::string OptionSet::help() const {
+  std::ostringstream out;
+  out << "Usage: " << usage_ << "\n\n" << flags_;
+  for (const auto& s : sections_) {
+    out << "\n[" << s.name << "] (flags, or keys in the --config INI file)\n";
+    po::options_description body;
+    for (const auto& option : s.options.options()) body.add(option);
+    out << body;
+  }
+  return out.str();
+}
+
+std::string OptionSet::to_ini(const po::variables_map& values) const {
+  std::ostringstream out;
+  for (const auto& s : sections_) {
+    out << "[" << s.name << "]\n";
+    for (const auto& option : s.options.options()) {
+      const std::string& name = option->long_name();
+      if (!values.count(name)) continue;
+      out << name << " = " << value_to_string(values[name]) << "\n";
+    }
+  }
+  return out.str();
+}
+
+std::string value_to_string(const po::variable_value& value) {
+  const boost::any& any = value.value();
+  if (auto v = boost::any_cast<std::string>(&any)) return *v;
+  if (auto v = boost::any_cast<int>(&any)) return std::to_string(*v);
+  if (auto v = boost::any_cast<int64_t>(&any)) return std::to_string(*v);
+  if (auto v = boost::any_cast<uint64_t>(&any)) return std::to_string(*v);
+  if (auto v = boost::any_cast<bool>(&any)) return *v ? "true" : "false";
+  if (auto v = boost::any_cast<double>(&any)) {
+    std::ostringstream out;
+    out << *v;
+    return out.str();
+  }
+  if (auto v = boost::any_cast<float>(&any)) {
+    std::ostringstream out;
+    out << *v;
+    return out.str();
+  }
+  if (auto v = boost::any_cast<std::vector<std::string>>(&any)) {
+    std::string joined;
+    for (const auto& item : *v) joined += (joined.empty() ? "" : ",") + item;
+    return joined;
+  }
+  return "<unprintable>";
+}
+
+}  // namespace rave::io

@@ -1,0 +1,54 @@
+// Options of one subcommand: Boost.Program_options descriptions grouped by INI section, parsed from the
+// command line and from an optional --config INI file. Flags win over the file. Unknown keys and bad values
+// are UsageErrors naming the flag, or the key with its file:line.
+#pragma once
+
+#include <boost/program_options.hpp>
+
+#include <deque>
+#include <string>
+#include <vector>
+
+namespace rave::io {
+
+namespace po = boost::program_options;
+
+class OptionSet {
+ public:
+  // `usage` is the synopsis line printed by --help ("rave train [options]").
+  explicit OptionSet(std::string usage);
+
+  // Options that may also be set in the INI file under [name].
+  po::options_description_easy_init section(const std::string& name);
+  // Options only accepted on the command line (--help, --config, ...).
+  po::options_description_easy_init flags();
+  // A positional argument bound to an already declared option (max_count -1 = any number).
+  void positional(const std::string& name, int max_count = 1);
+
+  // Throws UsageError; `argv[0]` is the subcommand name and is skipped.
+  po::variables_map parse(int argc, const char* const argv[]) const;
+  // Same, for an already split argument list (without the subcommand name).
+  po::variables_map parse(const std::vector<std::string>& args) const;
+
+  std::string help() const;
+  // The effective configuration as INI text (section options only), for logs and checkpoints.
+  std::string to_ini(const po::variables_map& values) const;
+
+ private:
+  po::options_description all() const;
+  const po::options_description* find_section(const std::string& name) const;
+
+  std::string usage_;
+  po::options_description flags_{"Options"};
+  struct Section {
+    std::string name;
+    po::options_description options;
+  };
+  std::deque<Section> sections_;
+  po::positional_options_description positional_;
+};
+
+// Text of one stored option value (strings, integers, floating point, bool, string lists).
+std::string value_to_string(const po::variable_value& value);
+
+}  // namespace rave::io

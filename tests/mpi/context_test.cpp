@@ -1,0 +1,44 @@
+// Rank, world size and local rank as the launcher sees them (run under mpirun -np 1, 2 and 3).
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <cstdlib>
+#include <vector>
+
+#include "dist/context.h"
+
+namespace rave::dist {
+namespace {
+
+TEST(Context, RankAndSizeMatchMpirun) {
+  Context context(nullptr, nullptr, {"cpu", 1});  // MPI is already up (mpi_main): this one only reads it
+  const char* size = std::getenv("OMPI_COMM_WORLD_SIZE");
+  const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
+  ASSERT_NE(size, nullptr) << "not started by Open MPI's mpirun";
+  EXPECT_EQ(context.world_size(), std::atoi(size));
+  EXPECT_EQ(context.rank(), std::atoi(rank));
+}
+
+TEST(Context, LocalRanksCoverThisMachine) {
+  Context context(nullptr, nullptr, {"cpu", 1});
+  // All ranks of a CTest run share this machine: local rank = rank, local size = world size.
+  EXPECT_EQ(context.local_rank(), context.rank());
+  EXPECT_EQ(context.local_size(), context.world_size());
+  EXPECT_EQ(context.local_rank(), std::atoi(std::getenv("OMPI_COMM_WORLD_LOCAL_RANK")));
+  std::vector<int> ranks(context.world_size());
+  int mine = context.local_rank();
+  MPI_Allgather(&mine, 1, MPI_INT, ranks.data(), 1, MPI_INT, context.comm());
+  for (int r = 0; r < context.world_size(); ++r) EXPECT_EQ(ranks[r], r);
+}
+
+TEST(Context, ThreadsAndDevice) {
+  Context automatic(nullptr, nullptr, {"cpu", 0});
+  EXPECT_GE(automatic.threads(), 1);
+  EXPECT_EQ(automatic.device(), torch::Device(torch::kCPU));
+  Context fixed(nullptr, nullptr, {"cpu", 2});
+  EXPECT_EQ(fixed.threads(), 2);
+  EXPECT_NE(fixed.describe().find("rank " + std::to_string(fixed.rank())), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rave::dist

@@ -1,0 +1,109 @@
+#include "io/options.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "dist/error.h"
+#include "tests/support/test_support.h"
+
+namespace rave::io {
+namespace {
+
+using po::value;
+
+OptionSet make_options() {
+  OptionSet options("rave test [options]");
+  options.flags()("config", value<std::string>()->default_value(""), "INI file")("name", value<std::string>(), "x");
+  options.section("train")
+      ("max-steps", value<int64_t>()->default_value(100), "steps")
+      ("lr", value<double>()->default_value(2e-5), "learning rate")
+      ("amp", po::bool_switch(), "mixed precision");
+  options.section("data")("backlit", value<std::string>(), "folder");
+  options.positional("name");
+  return options;
+}
+
+std::string write_ini(const test::ScratchDir& dir, const std::string& text) {
+  const auto path = (dir / "run.ini").string();
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string usage_error(const OptionSet& options, const std::vector<std::string>& args) {
+  try {
+    options.parse(args);
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(Options, DefaultsFlagsAndPositionals) {
+  const auto values = make_options().parse({"first", "--max-steps", "7"});
+  EXPECT_EQ(values["max-steps"].as<int64_t>(), 7);
+  EXPECT_DOUBLE_EQ(values["lr"].as<double>(), 2e-5);
+  EXPECT_EQ(values["name"].as<std::string>(), "first");
+  EXPECT_FALSE(values["amp"].as<bool>());
+}
+
+TEST(Options, FileValuesApplyAndFlagsWin) {
+  test::ScratchDir dir;
+  const auto ini = write_ini(dir, "[train]\nmax_steps = 50\nlr = 0.001\namp = true\n[data]\nbacklit = /b\n");
+  const auto values = make_options().parse({"--config", ini, "--max-steps", "9"});
+  EXPECT_EQ(values["max-steps"].as<int64_t>(), 9);  // flag wins
+  EXPECT_DOUBLE_EQ(values["lr"].as<double>(), 0.001);
+  EXPECT_TRUE(values["amp"].as<bool>());
+  EXPECT_EQ(values["backlit"].as<std::string>(), "/b");
+  EXPECT_FALSE(values["lr"].defaulted());
+}
+
+TEST(Options, UnknownKeyNamesFileAndLine) {
+  test::ScratchDir dir;
+  const auto ini = write_ini(dir, "[train]\nmax-steps = 5\nlearning-rate = 1\n");
+  EXPECT_EQ(usage_error(make_options(), {"--config", ini}), ini + ":3: unknown key 'learning-rate' in [train]");
+}
+
+TEST(Options, KeyInTheWrongSectionIsUnknown) {
+  test::ScratchDir dir;
+  const auto ini = write_ini(dir, "[data]\nlr = 1\n");
+  EXPECT_EQ(usage_error(make_options(), {"--config", ini}), ini + ":2: unknown key 'lr' in [data]");
+}
+
+TEST(Options, UnknownSectionIsAnError) {
+  test::ScratchDir dir;
+  const auto ini = write_ini(dir, "[model]\nlr = 1\n");
+  EXPECT_EQ(usage_error(make_options(), {"--config", ini}), ini + ":2: unknown section [model]");
+}
+
+TEST(Options, BadFileValueNamesKeyAndLine) {
+  test::ScratchDir dir;
+  const auto ini = write_ini(dir, "[train]\n\nmax-steps = lots\n");
+  const std::string error = usage_error(make_options(), {"--config", ini});
+  EXPECT_EQ(error.rfind(ini + ":3: bad value 'lots' for key 'max-steps' in [train]", 0), 0u) << error;
+}
+
+TEST(Options, BadFlagValueAndUnknownFlag) {
+  EXPECT_NE(usage_error(make_options(), {"--max-steps", "x"}).find("max-steps"), std::string::npos);
+  EXPECT_NE(usage_error(make_options(), {"--bogus"}).find("unrecognised option '--bogus'"), std::string::npos);
+}
+
+TEST(Options, MissingConfigFileIsAnIoError) {
+  EXPECT_THROW(make_options().parse({"--config", "/nonexistent.ini"}), IoError);
+}
+
+TEST(Options, EffectiveConfigurationIsIniText) {
+  const auto options = make_options();
+  const auto values = options.parse({"--lr", "0.5", "--backlit", "/data/b"});
+  EXPECT_EQ(options.to_ini(values), "[train]\nmax-steps = 100\nlr = 0.5\namp = false\n[data]\nbacklit = /data/b\n");
+}
+
+TEST(Options, HelpListsSections) {
+  const std::string help = make_options().help();
+  EXPECT_NE(help.find("Usage: rave test [options]"), std::string::npos);
+  EXPECT_NE(help.find("[train]"), std::string::npos);
+  EXPECT_NE(help.find("--max-steps"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rave::io
