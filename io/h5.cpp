@@ -1,0 +1,363 @@
+#include "io/h5.h"
+
+#include <cstring>
+#include <memory>
+
+#include "dist/error.h"
+
+namespace rave::io::h5 {
+namespace {
+
+// HDF5 prints its whole error stack to stderr by default; rave reports one line instead.
+void silence_hdf5() {
+  static const bool silenced = [] {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    return true;
+  }();
+  (void)silenced;
+}
+
+// The innermost message of HDF5's current error stack (e.g. "data error detected by Fletcher32 checksum").
+std::string hdf5_reason() {
+  std::string reason;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned n, const H5E_error2_t* error, void* out) -> herr_t {
+        if (n == 0 && error->desc) *static_cast<std::string*>(out) = error->desc;
+        return 0;
+      },
+      &reason);
+  H5Eclear2(H5E_DEFAULT);
+  return reason;
+}
+
+hid_t native_type(const torch::ScalarType dtype) {
+  switch (dtype) {
+    case torch::kFloat32: return H5T_NATIVE_FLOAT;
+    case torch::kFloat64: return H5T_NATIVE_DOUBLE;
+    case torch::kInt64: return H5T_NATIVE_INT64;
+    case torch::kInt32: return H5T_NATIVE_INT32;
+    case torch::kInt16: return H5T_NATIVE_INT16;
+    case torch::kInt8: return H5T_NATIVE_INT8;
+    case torch::kUInt8: return H5T_NATIVE_UINT8;
+    default: return -1;
+  }
+}
+
+// The torch dtype a stored type is read as: the same kind, at least as wide.
+torch::ScalarType tensor_type(hid_t file_type) {
+  const size_t size = H5Tget_size(file_type);
+  switch (H5Tget_class(file_type)) {
+    case H5T_FLOAT: return size > 4 ? torch::kFloat64 : torch::kFloat32;
+    case H5T_ENUM: return torch::kBool;  // h5py stores bool as an int8 enum {FALSE, TRUE}
+    case H5T_INTEGER:
+      if (H5Tget_sign(file_type) == H5T_SGN_NONE) return size == 1 ? torch::kUInt8 : torch::kInt64;
+      return size == 1 ? torch::kInt8 : size == 2 ? torch::kInt16 : size == 4 ? torch::kInt32 : torch::kInt64;
+    default: return torch::ScalarType::Undefined;
+  }
+}
+
+Handle utf8_string_type() {
+  Handle type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  return type;
+}
+
+std::vector<hsize_t> dims_of(hid_t space) {
+  std::vector<hsize_t> dims(std::max(0, H5Sget_simple_extent_ndims(space)));
+  H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  return dims;
+}
+
+}  // namespace
+
+Handle::~Handle() {
+  if (valid()) H5Idec_ref(id_);
+}
+
+Handle& Handle::operator=(Handle&& other) noexcept {
+  if (this != &other) {
+    if (valid()) H5Idec_ref(id_);
+    id_ = other.release();
+  }
+  return *this;
+}
+
+hid_t Handle::release() {
+  const hid_t id = id_;
+  id_ = -1;
+  return id;
+}
+
+File File::open(const std::string& path) {
+  silence_hdf5();
+  if (H5Fis_hdf5(path.c_str()) <= 0) {
+    throw IoError(path + ": missing, unreadable or not an HDF5 file", "check the path; h5ls can inspect HDF5 files");
+  }
+  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (!file.valid()) throw IoError(path + ": cannot open HDF5 file: " + hdf5_reason());
+  return File(path, std::move(file));
+}
+
+File File::create(const std::string& path) {
+  silence_hdf5();
+  Handle file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+  if (!file.valid()) {
+    throw IoError(path + ": cannot create HDF5 file: " + hdf5_reason(), "check that the folder exists and is writable");
+  }
+  return File(path, std::move(file));
+}
+
+void File::fail(const std::string& what, const std::string& object) const {
+  const std::string reason = hdf5_reason();
+  throw IoError(path_ + ": " + what + " '" + object + "'" + (reason.empty() ? "" : ": " + reason));
+}
+
+void File::flush() {
+  if (H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) < 0) fail("cannot flush", "/");
+}
+
+void File::close() {
+  if (!file_.valid()) return;
+  if (H5Fclose(file_.release()) < 0) fail("cannot close", "/");
+}
+
+bool File::exists(const std::string& name) const {
+  // H5Lexists needs every parent to exist, so walk the path one component at a time.
+  std::string prefix;
+  size_t start = name[0] == '/' ? 1 : 0;
+  while (start <= name.size()) {
+    const size_t slash = name.find('/', start);
+    prefix = name.substr(0, slash);
+    if (!prefix.empty() && prefix != "/" && H5Lexists(file_.get(), prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return true;
+}
+
+std::vector<std::string> File::datasets(const std::string& group) const {
+  struct Visit {
+    hid_t group;
+    std::vector<std::string> names;
+  };
+  Handle g(H5Gopen2(file_.get(), group.c_str(), H5P_DEFAULT));
+  if (!g.valid()) fail("no group", group);
+  Visit visit{g.get(), {}};
+  H5Lvisit(
+      g.get(), H5_INDEX_NAME, H5_ITER_INC,
+      [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
+        auto* v = static_cast<Visit*>(data);
+        Handle object(H5Oopen(v->group, name, H5P_DEFAULT));
+        if (object.valid() && H5Iget_type(object.get()) == H5I_DATASET) v->names.emplace_back(name);
+        return 0;
+      },
+      &visit);
+  return visit.names;
+}
+
+Handle File::open_dataset(const std::string& name) const {
+  if (!exists(name)) throw IoError(path_ + ": missing dataset '" + name + "'");
+  Handle dataset(H5Dopen2(file_.get(), name.c_str(), H5P_DEFAULT));
+  if (!dataset.valid()) fail("cannot open dataset", name);
+  return dataset;
+}
+
+std::vector<int64_t> File::shape(const std::string& name) const {
+  Handle dataset = open_dataset(name);
+  Handle space(H5Dget_space(dataset.get()));
+  const auto dims = dims_of(space.get());
+  return {dims.begin(), dims.end()};
+}
+
+torch::Tensor File::read(const std::string& name) const {
+  Handle dataset = open_dataset(name);
+  Handle file_type(H5Dget_type(dataset.get()));
+  const torch::ScalarType dtype = tensor_type(file_type.get());
+  if (dtype == torch::ScalarType::Undefined) throw IoError(path_ + ": dataset '" + name + "' is not numeric");
+  Handle space(H5Dget_space(dataset.get()));
+  const auto dims = dims_of(space.get());
+  torch::Tensor tensor = torch::empty(std::vector<int64_t>(dims.begin(), dims.end()),
+                                      dtype == torch::kBool ? torch::kUInt8 : dtype);
+  if (tensor.numel() > 0 &&
+      H5Dread(dataset.get(), native_type(tensor.scalar_type()), H5S_ALL, H5S_ALL, H5P_DEFAULT, tensor.data_ptr()) < 0) {
+    fail("cannot read dataset", name);
+  }
+  return dtype == torch::kBool ? tensor.to(torch::kBool) : tensor;
+}
+
+Handle File::create_dataset(const std::string& name, hid_t type, hid_t space, hid_t properties) {
+  if (exists(name)) throw IoError(path_ + ": dataset '" + name + "' already exists");
+  Handle links(H5Pcreate(H5P_LINK_CREATE));
+  H5Pset_create_intermediate_group(links.get(), 1);
+  Handle dataset(H5Dcreate2(file_.get(), name.c_str(), type, space, links.get(), properties, H5P_DEFAULT));
+  if (!dataset.valid()) fail("cannot create dataset", name);
+  return dataset;
+}
+
+void File::write(const std::string& name, const torch::Tensor& tensor, const WriteOptions& options) {
+  torch::Tensor data = tensor.detach().to(torch::kCPU).contiguous();
+  if (data.scalar_type() == torch::kBool) data = data.to(torch::kUInt8);
+  const hid_t type = native_type(data.scalar_type());
+  if (type < 0) {
+    throw IoError(path_ + ": cannot store dataset '" + name + "' of dtype " +
+                  std::string(c10::toString(data.scalar_type())));
+  }
+  const std::vector<hsize_t> dims(data.sizes().begin(), data.sizes().end());
+  Handle space(dims.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(int(dims.size()), dims.data(), nullptr));
+  Handle properties(H5Pcreate(H5P_DATASET_CREATE));
+  if (!dims.empty() && data.numel() > 0 && (options.checksum || options.deflate > 0)) {
+    H5Pset_chunk(properties.get(), int(dims.size()), dims.data());
+    if (options.deflate > 0) {
+      H5Pset_shuffle(properties.get());
+      H5Pset_deflate(properties.get(), unsigned(options.deflate));
+    }
+    if (options.checksum) H5Pset_fletcher32(properties.get());
+  }
+  Handle dataset = create_dataset(name, type, space.get(), properties.get());
+  if (data.numel() > 0 && H5Dwrite(dataset.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data_ptr()) < 0) {
+    fail("cannot write dataset", name);
+  }
+}
+
+std::vector<std::string> File::read_strings(const std::string& name) const {
+  Handle dataset = open_dataset(name);
+  Handle file_type(H5Dget_type(dataset.get()));
+  if (H5Tget_class(file_type.get()) != H5T_STRING) throw IoError(path_ + ": dataset '" + name + "' is not text");
+  Handle space(H5Dget_space(dataset.get()));
+  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  std::vector<std::string> values;
+  if (H5Tis_variable_str(file_type.get()) > 0) {
+    Handle memory_type = utf8_string_type();
+    std::vector<char*> raw(size_t(count), nullptr);
+    if (H5Dread(dataset.get(), memory_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0) {
+      fail("cannot read text dataset", name);
+    }
+    for (char* s : raw) values.emplace_back(s ? s : "");
+    H5Dvlen_reclaim(memory_type.get(), space.get(), H5P_DEFAULT, raw.data());
+  } else {
+    const size_t width = H5Tget_size(file_type.get());
+    std::vector<char> buffer(width * size_t(count) + 1, '\0');
+    if (H5Dread(dataset.get(), file_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()) < 0) {
+      fail("cannot read text dataset", name);
+    }
+    for (hssize_t i = 0; i < count; ++i) {
+      const char* s = buffer.data() + size_t(i) * width;
+      values.emplace_back(s, strnlen(s, width));  // fixed-length strings are NUL- or space-padded
+    }
+  }
+  return values;
+}
+
+std::string File::read_string(const std::string& name) const {
+  const auto values = read_strings(name);
+  if (values.size() != 1) throw IoError(path_ + ": dataset '" + name + "' holds " + std::to_string(values.size()) +
+                                        " strings, expected one");
+  return values[0];
+}
+
+void File::write_strings(const std::string& name, const std::vector<std::string>& values) {
+  Handle type = utf8_string_type();
+  const hsize_t count = values.size();
+  Handle space(H5Screate_simple(1, &count, nullptr));
+  Handle dataset = create_dataset(name, type.get(), space.get(), H5P_DEFAULT);
+  std::vector<const char*> raw;
+  for (const auto& v : values) raw.push_back(v.c_str());
+  if (!raw.empty() && H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0) {
+    fail("cannot write text dataset", name);
+  }
+}
+
+void File::write_string(const std::string& name, const std::string& value) {
+  Handle type = utf8_string_type();
+  Handle space(H5Screate(H5S_SCALAR));
+  Handle dataset = create_dataset(name, type.get(), space.get(), H5P_DEFAULT);
+  const char* raw = value.c_str();
+  if (H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &raw) < 0) fail("cannot write", name);
+}
+
+Handle File::open_object(const std::string& object) const {
+  if (!exists(object)) throw IoError(path_ + ": missing object '" + object + "'");
+  Handle handle(H5Oopen(file_.get(), object.c_str(), H5P_DEFAULT));
+  if (!handle.valid()) fail("cannot open object", object);
+  return handle;
+}
+
+bool File::has_attribute(const std::string& object, const std::string& name) const {
+  if (!exists(object)) return false;
+  return H5Aexists_by_name(file_.get(), object.c_str(), name.c_str(), H5P_DEFAULT) > 0;
+}
+
+Handle File::open_attribute(const std::string& object, const std::string& name) const {
+  Handle owner = open_object(object);
+  if (H5Aexists(owner.get(), name.c_str()) <= 0) {
+    throw IoError(path_ + ": missing attribute '" + name + "' on '" + object + "'");
+  }
+  Handle attribute(H5Aopen(owner.get(), name.c_str(), H5P_DEFAULT));
+  if (!attribute.valid()) fail("cannot open attribute", object + "@" + name);
+  return attribute;
+}
+
+std::string File::attribute_string(const std::string& object, const std::string& name) const {
+  Handle attribute = open_attribute(object, name);
+  Handle file_type(H5Aget_type(attribute.get()));
+  if (H5Tget_class(file_type.get()) != H5T_STRING) {
+    throw IoError(path_ + ": attribute '" + name + "' on '" + object + "' is not text");
+  }
+  if (H5Tis_variable_str(file_type.get()) > 0) {
+    Handle memory_type = utf8_string_type();
+    char* raw = nullptr;
+    if (H5Aread(attribute.get(), memory_type.get(), &raw) < 0) fail("cannot read attribute", object + "@" + name);
+    std::string value = raw ? raw : "";
+    Handle space(H5Aget_space(attribute.get()));
+    H5Dvlen_reclaim(memory_type.get(), space.get(), H5P_DEFAULT, &raw);
+    return value;
+  }
+  const size_t width = H5Tget_size(file_type.get());
+  std::string buffer(width, '\0');
+  if (H5Aread(attribute.get(), file_type.get(), buffer.data()) < 0) fail("cannot read attribute", object + "@" + name);
+  return buffer.substr(0, strnlen(buffer.c_str(), width));
+}
+
+int64_t File::attribute_int(const std::string& object, const std::string& name) const {
+  Handle attribute = open_attribute(object, name);
+  int64_t value = 0;
+  if (H5Aread(attribute.get(), H5T_NATIVE_INT64, &value) < 0) fail("attribute is not an integer:", object + "@" + name);
+  return value;
+}
+
+double File::attribute_double(const std::string& object, const std::string& name) const {
+  Handle attribute = open_attribute(object, name);
+  double value = 0;
+  if (H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, &value) < 0) fail("attribute is not a number:", object + "@" + name);
+  return value;
+}
+
+void File::write_attribute(const std::string& object, const std::string& name, hid_t type, const void* data) {
+  Handle owner = open_object(object);
+  if (H5Aexists(owner.get(), name.c_str()) > 0) H5Adelete(owner.get(), name.c_str());
+  Handle space(H5Screate(H5S_SCALAR));
+  Handle attribute(H5Acreate2(owner.get(), name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT));
+  if (!attribute.valid() || H5Awrite(attribute.get(), type, data) < 0) fail("cannot write attribute", object + "@" + name);
+}
+
+void File::set_attribute(const std::string& object, const std::string& name, const std::string& value) {
+  Handle type = utf8_string_type();
+  const char* raw = value.c_str();
+  write_attribute(object, name, type.get(), &raw);
+}
+
+void File::set_attribute(const std::string& object, const std::string& name, const char* value) {
+  set_attribute(object, name, std::string(value));
+}
+
+void File::set_attribute(const std::string& object, const std::string& name, int64_t value) {
+  write_attribute(object, name, H5T_NATIVE_INT64, &value);
+}
+
+void File::set_attribute(const std::string& object, const std::string& name, double value) {
+  write_attribute(object, name, H5T_NATIVE_DOUBLE, &value);
+}
+
+}  // namespace rave::io::h5

@@ -1,0 +1,93 @@
+// A small typed layer over the HDF5 C API: one File class that reads and writes torch tensors, strings and
+// attributes by path ("enhancer/cond1.weight"). Errors are IoErrors naming the file and the object; HDF5's
+// own error-stack printing is switched off so a user sees one clear line. Checkpoints (io/checkpoint) and
+// model state files (models/clip) build on it.
+#pragma once
+
+#include <hdf5.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rave::io::h5 {
+
+// Owns one HDF5 identifier and closes it with the matching H5?close.
+class Handle {
+ public:
+  Handle() = default;
+  explicit Handle(hid_t id) : id_(id) {}
+  ~Handle();
+  Handle(Handle&& other) noexcept : id_(other.release()) {}
+  Handle& operator=(Handle&& other) noexcept;
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+
+  hid_t get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+  hid_t release();
+
+ private:
+  hid_t id_ = -1;
+};
+
+struct WriteOptions {
+  // Fletcher-32 checksum filter (needs chunked storage; 0-d and empty datasets are stored without it).
+  bool checksum = true;
+  // Deflate level 1..9, 0 = none.
+  int deflate = 0;
+};
+
+class File {
+ public:
+  // Opens an existing file read-only. Throws IoError when it is missing or not HDF5.
+  static File open(const std::string& path);
+  // Creates (truncates) a file for writing.
+  static File create(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  void flush();
+  void close();
+
+  bool exists(const std::string& name) const;  // dataset or group
+  // Dataset paths below `group`, recursively, relative to it, in HDF5's name order.
+  std::vector<std::string> datasets(const std::string& group = "/") const;
+  std::vector<int64_t> shape(const std::string& name) const;
+
+  // Numeric datasets: float32/64, int8/16/32/64, uint8 and bool map to the torch dtype of the same kind
+  // (0-d dataset -> 0-d tensor).
+  torch::Tensor read(const std::string& name) const;
+  // Writes a contiguous CPU copy of `tensor`; intermediate groups are created.
+  void write(const std::string& name, const torch::Tensor& tensor, const WriteOptions& options = {});
+
+  // Strings (variable-length UTF-8, as h5py writes them; fixed-length also read).
+  std::string read_string(const std::string& name) const;
+  std::vector<std::string> read_strings(const std::string& name) const;
+  void write_string(const std::string& name, const std::string& value);
+  void write_strings(const std::string& name, const std::vector<std::string>& values);
+
+  // Attributes of any object ("/" for the file).
+  bool has_attribute(const std::string& object, const std::string& name) const;
+  std::string attribute_string(const std::string& object, const std::string& name) const;
+  int64_t attribute_int(const std::string& object, const std::string& name) const;
+  double attribute_double(const std::string& object, const std::string& name) const;
+  void set_attribute(const std::string& object, const std::string& name, const std::string& value);
+  void set_attribute(const std::string& object, const std::string& name, const char* value);
+  void set_attribute(const std::string& object, const std::string& name, int64_t value);
+  void set_attribute(const std::string& object, const std::string& name, double value);
+
+ private:
+  File(std::string path, Handle file) : path_(std::move(path)), file_(std::move(file)) {}
+  [[noreturn]] void fail(const std::string& what, const std::string& object) const;
+  Handle open_dataset(const std::string& name) const;
+  Handle open_object(const std::string& object) const;
+  Handle open_attribute(const std::string& object, const std::string& name) const;
+  Handle create_dataset(const std::string& name, hid_t type, hid_t space, hid_t properties);
+  void write_attribute(const std::string& object, const std::string& name, hid_t type, const void* data);
+
+  std::string path_;
+  Handle file_;
+};
+
+}  // namespace rave::io::h5
