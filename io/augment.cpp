@@ -47,4 +47,15 @@ cv::Mat augment(const cv::Mat& image, const AugmentDraws& draws) {
   return out;
 }
 
+torch::Tensor augment(const torch::Tensor& hwc_u8, const AugmentDraws& draws) {
+  if (hwc_u8.dim() != 3 || hwc_u8.size(2) != 3 || hwc_u8.scalar_type() != torch::kUInt8) {
+    throw Error("augment: expected a uint8 [H,W,3] tensor, got " + std::string(c10::toString(hwc_u8.scalar_type())) +
+                " " + c10::str(hwc_u8.sizes()));
+  }
+  const torch::Tensor input = hwc_u8.contiguous();
+  const cv::Mat view(int(input.size(0)), int(input.size(1)), CV_8UC3, input.data_ptr());
+  const cv::Mat out = augment(view, draws);
+  return torch::from_blob(out.data, {out.rows, out.cols, 3}, torch::kUInt8).clone();
+}
+
 }  // namespace rave::io

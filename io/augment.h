@@ -5,6 +5,7 @@
 #pragma once
 
 #include <opencv2/core.hpp>
+#include <torch/types.h>
 
 #include <cstdint>
 
@@ -39,5 +40,7 @@ AugmentDraws draw_augmentation(dist::SplitMix64& rng, const AugmentRanges& range
 // Applies the draws in the fixed order flip, flip, transpose, zoom, rotation. Zoom and rotation are
 // bilinear affine warps with the symmetric border (edge pixel repeated), as OpenCV's BORDER_REFLECT.
 cv::Mat augment(const cv::Mat& image, const AugmentDraws& draws);
+// The same on a uint8 [H,W,3] tensor (the layout of io/image.h), returning a new tensor.
+torch::Tensor augment(const torch::Tensor& hwc_u8, const AugmentDraws& draws);
 
 }  // namespace rave::io
