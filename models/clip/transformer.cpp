@@ -1,0 +1,70 @@
+// Attention, MLP and residual blocks of CLIP's transformers. The attention follows the operation order of
+// PyTorch's multi_head_attention_forward (scale Q, then Q·Kᵀ with the mask added by baddbmm, softmax, ·V) so
+// that results agree with the reference to float32 rounding.
+#include "models/clip/transformer.h"
+
+#include <cmath>
+
+namespace rave::models {
+
+torch::Tensor layer_norm_fp32(const torch::nn::LayerNorm& norm, const torch::Tensor& x) {
+  const auto& options = norm->options;
+  return torch::layer_norm(x.to(torch::kFloat32), options.normalized_shape(), norm->weight, norm->bias, options.eps())
+      .to(x.scalar_type());
+}
+
+MultiheadAttentionImpl::MultiheadAttentionImpl(int64_t width, int64_t heads) : heads_(heads) {
+  in_proj_weight = register_parameter("in_proj_weight", torch::empty({3 * width, width}));
+  in_proj_bias = register_parameter("in_proj_bias", torch::zeros({3 * width}));
+  out_proj = register_module("out_proj", torch::nn::Linear(width, width));
+  torch::nn::init::xavier_uniform_(in_proj_weight);
+  torch::nn::init::zeros_(out_proj->bias);
+}
+
+torch::Tensor MultiheadAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
+  const int64_t batch = x.size(0), length = x.size(1), width = x.size(2), head_dim = width / heads_;
+  const std::vector<torch::Tensor> qkv = torch::linear(x, in_proj_weight, in_proj_bias).chunk(3, -1);
+  // [B, L, D] -> [B·H, L, head_dim]
+  auto per_head = [&](const torch::Tensor& t) {
+    return t.reshape({batch, length, heads_, head_dim}).transpose(1, 2).reshape({batch * heads_, length, head_dim});
+  };
+  const torch::Tensor q = per_head(qkv[0]) / std::sqrt(static_cast<double>(head_dim));
+  const torch::Tensor k = per_head(qkv[1]).transpose(1, 2);
+  const torch::Tensor scores = mask.defined() ? torch::baddbmm(mask, q, k) : torch::bmm(q, k);
+  const torch::Tensor heads = torch::bmm(torch::softmax(scores, -1), per_head(qkv[2]));
+  return out_proj(heads.view({batch, heads_, length, head_dim}).transpose(1, 2).reshape({batch, length, width}));
+}
+
+MlpImpl::MlpImpl(int64_t width) {
+  c_fc = register_module("c_fc", torch::nn::Linear(width, 4 * width));
+  c_proj = register_module("c_proj", torch::nn::Linear(4 * width, width));
+}
+
+torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
+  const torch::Tensor h = c_fc(x);
+  return c_proj(h * torch::sigmoid(1.702 * h));  // QuickGELU, not the erf GELU
+}
+
+ResidualAttentionBlockImpl::ResidualAttentionBlockImpl(int64_t width, int64_t heads) {
+  attn = register_module("attn", MultiheadAttention(width, heads));
+  ln_1 = register_module("ln_1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width}).eps(1e-5)));
+  mlp = register_module("mlp", Mlp(width));
+  ln_2 = register_module("ln_2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width}).eps(1e-5)));
+}
+
+torch::Tensor ResidualAttentionBlockImpl::forward(torch::Tensor x, const torch::Tensor& mask) {
+  x = x + attn(layer_norm_fp32(ln_1, x), mask);
+  return x + mlp(layer_norm_fp32(ln_2, x));
+}
+
+TransformerImpl::TransformerImpl(int64_t width, int64_t layers, int64_t heads) {
+  for (int64_t i = 0; i < layers; ++i) resblocks->push_back(ResidualAttentionBlock(width, heads));
+  register_module("resblocks", resblocks);
+}
+
+torch::Tensor TransformerImpl::forward(torch::Tensor x, const torch::Tensor& mask) {
+  for (const auto& block : *resblocks) x = block->as<ResidualAttentionBlock>()->forward(x, mask);
+  return x;
+}
+
+}  // namespace rave::models
