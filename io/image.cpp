@@ -22,7 +22,8 @@ std::vector<std::uint8_t> read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const bool exists = std::filesystem::exists(path);
-    throw IoError("cannot read image file " + path + (exists ? ": permission denied or not a file" : ": no such file"));
+    throw IoError("cannot read image file " + path + (exists ? ": permission denied or not a file" : ": no such file"),
+                  "check the path");
   }
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
@@ -34,24 +35,20 @@ cv::Mat decode_rgb(const std::string& path) {
   const ImageFormat format = sniff_format(bytes);
   if (format == ImageFormat::unknown) {
     throw IoError("image file " + path + " is not a PNG, JPEG, BMP, TIFF or WebP image (unrecognised first bytes)",
-                  kRedoHint);
+                  "convert it to PNG or JPEG, or remove it from the folder");
   }
+  const std::string file_is = std::string(format_name(format)) + " file " + path + " is ";
   const std::string truncation = find_truncation(bytes, format);
-  if (!truncation.empty()) {
-    throw IoError(std::string(format_name(format)) + " file " + path + " is " + truncation, kRedoHint);
-  }
+  if (!truncation.empty()) throw IoError(file_is + truncation, kRedoHint);
   // IMREAD_COLOR converts grey, palette, alpha and CMYK to 3 channels and applies the EXIF orientation;
   // IMREAD_ANYDEPTH keeps 16-bit samples instead of truncating them to their high byte.
   cv::Mat bgr;
   try {
     bgr = cv::imdecode(bytes, cv::IMREAD_COLOR | cv::IMREAD_ANYDEPTH);
   } catch (const cv::Exception& e) {
-    throw IoError(std::string(format_name(format)) + " file " + path + " is corrupt: " + e.what(), kRedoHint);
+    throw IoError(file_is + "corrupt: " + e.what(), kRedoHint);
   }
-  if (bgr.empty()) {
-    throw IoError(std::string(format_name(format)) + " file " + path + " is corrupt (the decoder rejected it)",
-                  kRedoHint);
-  }
+  if (bgr.empty()) throw IoError(file_is + "corrupt or truncated (the decoder rejected it)", kRedoHint);
   if (bgr.depth() != CV_8U && bgr.depth() != CV_16U) {
     throw IoError("image file " + path + " has " + (bgr.depth() == CV_32F ? "floating-point" : "unsupported") +
                       " samples; only 8- and 16-bit images are read",
