@@ -1,0 +1,79 @@
+// The stage schedule of the enhancer's training (ALGORITHMS §4.2.3-4.2.5, §4.6.2) as a small explicit state
+// machine, free of tensors so that every rule can be tested on its own:
+//   round 0   reconstruction warm-up (L_rec) - the "PSNR window": best-model values are PSNR_Y(x, E), and a
+//             network stuck below 8 dB after 100 steps is re-initialised (+100 warm-up steps each time);
+//   round r   guided rounds of `round_steps` steps, best-model values are -loss; a round whose last step's
+//             extension metric exceeds 90 is extended by 60 steps (the test repeats at each new end).
+// Best-model bookkeeping: a 30-slot ring of values, checked every 20 global steps against the round's
+// running maximum; the ring and the maximum reset at every round boundary. As in the reference, "best" only
+// names snapshots on disk; training always continues from the latest weights.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace rave::launch {
+
+struct ScheduleOptions {
+  int64_t reconstruction_steps = 1000;
+  int64_t round_steps = 2100;
+  int64_t extension_steps = 60;
+  double extension_threshold = 90;
+  int64_t display_every = 20;
+  int window = 30;
+  double reinit_below_psnr = 8;
+  int64_t reinit_patience = 100;
+  int64_t reinit_extra_steps = 100;
+};
+
+enum class Stage { reconstruction, guided };
+
+// What the trainer measured on one enhancer step.
+struct StepReport {
+  double psnr_y = 0;            // batch mean of PSNR_Y(x, E) (§5.1)
+  double loss = 0;              // the loss that was minimised
+  double extension_metric = 0;  // G + 0.9 L_id (§4.2.5: RAVE tests this expression too, not its 6 G + 0.9 L_id)
+};
+
+struct StepDecision {
+  bool new_best = false;       // snapshot the network as the best of this round
+  bool reinitialise = false;   // replace the network by a fresh one and restart its optimiser
+  bool round_finished = false;  // the next step belongs to a new round
+};
+
+// Everything resume needs to continue the schedule exactly.
+struct ScheduleState {
+  int64_t step = 0;           // global enhancer steps taken
+  int64_t round = 0;
+  int64_t step_in_round = 0;
+  int64_t round_length = 0;   // planned length of the current round, extensions included
+  int64_t reconstruction_steps = 0;  // planned warm-up length, re-initialisations included
+  int64_t steps_since_reinit = 0;
+  double best = 0;            // running maximum of the window mean in this round
+  std::vector<double> window;  // the ring buffer of best-model values
+  int64_t window_position = 0;
+};
+
+class Schedule {
+ public:
+  explicit Schedule(const ScheduleOptions& options = {});
+
+  Stage stage() const { return state_.round == 0 ? Stage::reconstruction : Stage::guided; }
+  int64_t step() const { return state_.step; }
+  int64_t round() const { return state_.round; }
+  double window_mean() const;
+
+  // Advances by one enhancer step that produced `report`.
+  StepDecision after_step(const StepReport& report);
+
+  const ScheduleState& state() const { return state_; }
+  void restore(const ScheduleState& state);
+
+ private:
+  void start_round(int64_t round, int64_t length);
+
+  ScheduleOptions options_;
+  ScheduleState state_;
+};
+
+}  // namespace rave::launch
