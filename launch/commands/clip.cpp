@@ -1,10 +1,24 @@
-// rave clip: tokenize text and embed text or images with a CLIP model (JSON on stdout).
+// rave clip: tokenize text and embed text or images with a CLIP model (JSON on stdout), for users debugging
+// prompts and for scripts. Images go through CLIP's own preprocessing (variant B: bicubic short side, centre
+// crop, normalisation).
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "dist/error.h"
+#include "io/image.h"
+#include "io/resize.h"
 #include "launch/commands/all.h"
+#include "models/clip/loader.h"
+#include "models/clip/tokenizer.h"
 
 namespace rave::launch {
 namespace {
 
 using io::po::value;
+using Json = nlohmann::ordered_json;
 
 void declare(io::OptionSet& options) {
   options.flags()
@@ -12,12 +26,111 @@ void declare(io::OptionSet& options) {
       ("clip", value<std::string>(), "CLIP model (.pt or .h5)")
       ("vocab", value<std::string>(), "BPE merges file")
       ("text", value<std::string>(), "text to tokenize or embed")
-      ("image", value<std::string>(), "image to embed");
+      ("image", value<std::string>(), "image to embed")
+      ("truncate", io::po::bool_switch(), "cut over-long text to the context (end token kept) instead of failing")
+      ("precision", value<std::string>()->default_value("fp32"), "fp32 or bf16 (autocast)")
+      ("text-heads", value<int64_t>()->default_value(0), "text heads of a .pt archive (0: CLIP's width / 64)");
   options.positional("action");
+}
+
+std::string required(const io::po::variables_map& options, const std::string& name, const std::string& action) {
+  if (!options.count(name) || options[name].as<std::string>().empty()) {
+    throw UsageError("rave clip " + action + " needs --" + name, "see rave clip --help");
+  }
+  return options[name].as<std::string>();
+}
+
+models::Truncation truncation(const io::po::variables_map& options) {
+  return options["truncate"].as<bool>() ? models::Truncation::kKeepEot : models::Truncation::kError;
+}
+
+models::ClipModel load_model(const io::po::variables_map& options, const std::string& action) {
+  models::ClipLoadOptions load;
+  load.precision = models::parse_precision(options["precision"].as<std::string>());
+  if (const int64_t heads = options["text-heads"].as<int64_t>(); heads > 0) load.text_heads = heads;
+  return models::load_clip(required(options, "clip", action), load);
+}
+
+// The unpadded ids: start token, text, end token.
+std::vector<int32_t> unpadded(std::vector<int32_t> ids) {
+  while (!ids.empty() && ids.back() == 0) ids.pop_back();
+  return ids;
+}
+
+Json embedding_json(const torch::Tensor& embedding) {
+  const torch::Tensor row = embedding.reshape({-1}).to(torch::kFloat32).contiguous();
+  Json j;
+  j["dim"] = row.numel();
+  j["norm"] = row.norm().item<double>();
+  j["embedding"] = std::vector<float>(row.data_ptr<float>(), row.data_ptr<float>() + row.numel());
+  return j;
+}
+
+Json tokenize(const io::po::variables_map& options) {
+  const models::Tokenizer tokenizer(required(options, "vocab", "tokenize"));
+  const std::string text = required(options, "text", "tokenize");
+  const std::vector<int32_t> ids = unpadded(tokenizer.tokenize_ids(text, truncation(options)));
+  Json j;
+  j["text"] = text;
+  j["ids"] = ids;
+  std::vector<std::string> pieces;
+  for (int32_t id : ids) pieces.push_back(tokenizer.decode({id}));
+  j["pieces"] = pieces;
+  j["length"] = ids.size();
+  j["eot_index"] = std::max_element(ids.begin(), ids.end()) - ids.begin();
+  j["context_length"] = models::Tokenizer::kContextLength;
+  return j;
+}
+
+Json embed_text(const io::po::variables_map& options) {
+  const models::Tokenizer tokenizer(required(options, "vocab", "embed-text"));
+  const std::string text = required(options, "text", "embed-text");
+  models::ClipModel model = load_model(options, "embed-text");
+  const torch::Tensor ids = tokenizer.tokenize({text}, truncation(options), model->config().context_length);
+  c10::InferenceMode inference;
+  Json j;
+  j["text"] = text;
+  j["ids"] = unpadded(std::vector<int32_t>(ids.data_ptr<int32_t>(), ids.data_ptr<int32_t>() + ids.numel()));
+  j.update(embedding_json(model->encode_text(ids)));
+  return j;
+}
+
+Json embed_image(const io::po::variables_map& options) {
+  const std::string path = required(options, "image", "embed-image");
+  models::ClipModel model = load_model(options, "embed-image");
+  const int64_t resolution = model->config().image_resolution;
+  const torch::Tensor image =
+      io::clip_normalize(io::to_float_chw(io::clip_resize_center_crop(io::read_image_u8(path), resolution)));
+  c10::InferenceMode inference;
+  Json j;
+  j["image"] = path;
+  j["preprocess"] = "clip: bicubic shorter side " + std::to_string(resolution) + ", centre crop, normalise";
+  j.update(embedding_json(model->encode_image(image.unsqueeze(0))));
+  return j;
+}
+
+int run(const Invocation& invocation) {
+  const auto& options = invocation.options;
+  const std::string action = options.count("action") ? options["action"].as<std::string>() : "";
+  Json result;
+  if (action == "tokenize") {
+    result = tokenize(options);
+  } else if (action == "embed-text") {
+    result = embed_text(options);
+  } else if (action == "embed-image") {
+    result = embed_image(options);
+  } else {
+    throw UsageError(action.empty() ? "rave clip needs an action" : "unknown rave clip action '" + action + "'",
+                     "use rave clip tokenize | embed-text | embed-image");
+  }
+  std::cout << result.dump() << "\n";
+  return 0;
 }
 
 }  // namespace
 
-Command clip_command() { return {"clip", "tokenize or embed text and images with CLIP (JSON)", false, declare}; }
+Command clip_command() {
+  return {"clip", "tokenize or embed text and images with CLIP (JSON)", false, declare, run};
+}
 
 }  // namespace rave::launch
