@@ -1,0 +1,143 @@
+#include "models/enhancer.h"
+
+#include <torch/nn/functional/activation.h>
+#include <torch/nn/functional/upsampling.h>
+#include <torch/nn/init.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/pooling.h>
+
+#include "dist/error.h"
+
+namespace rave::models {
+namespace {
+
+namespace F = torch::nn::functional;
+
+constexpr double kLeakySlope = 0.2;
+constexpr int64_t kPyramidBins[] = {1, 2, 3, 6};
+
+torch::nn::Conv2d conv3x3(int64_t in, int64_t out, bool bias, const ConvPadding& padding) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1).bias(bias).padding_mode(padding));
+}
+
+torch::Tensor lrelu(const torch::Tensor& x) {
+  return F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(kLeakySlope));
+}
+
+}  // namespace
+
+ConvPadding conv_padding_from_name(const std::string& name) {
+  if (name == "zeros") return torch::kZeros;
+  if (name == "reflect") return torch::kReflect;
+  throw UsageError("unknown padding mode '" + name + "'", "use zeros (training) or reflect (published weights)");
+}
+
+std::string conv_padding_name(const ConvPadding& padding) {
+  return c10::get_if<torch::enumtype::kReflect>(&padding) ? "reflect" : "zeros";
+}
+
+ResidualBlockImpl::ResidualBlockImpl(int64_t channels)
+    : conv1(register_module("conv1", conv3x3(channels, channels, false, torch::kReflect))),
+      conv2(register_module("conv2", conv3x3(channels, channels, false, torch::kReflect))) {}
+
+torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x) {
+  return lrelu(conv2(lrelu(conv1(x))) + x);
+}
+
+PyramidPoolingImpl::PyramidPoolingImpl(int64_t channels, int64_t reduced) {
+  features = register_module("features", torch::nn::ModuleList());
+  for (const int64_t bin : kPyramidBins) {
+    features->push_back(torch::nn::Sequential(
+        torch::nn::AdaptiveAvgPool2d(torch::nn::AdaptiveAvgPool2dOptions({bin, bin})),
+        torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, reduced, 1).bias(false)), torch::nn::PReLU()));
+  }
+  const int64_t concatenated = channels + reduced * int64_t(std::size(kPyramidBins));
+  fuse = register_module("fuse", torch::nn::Sequential(conv3x3(concatenated, channels, false, torch::kZeros),
+                                                       torch::nn::PReLU()));
+}
+
+torch::Tensor PyramidPoolingImpl::forward(const torch::Tensor& x) {
+  const std::vector<int64_t> size = {x.size(2), x.size(3)};
+  std::vector<torch::Tensor> parts = {x};
+  for (const auto& branch : *features) {
+    parts.push_back(F::interpolate(branch->as<torch::nn::Sequential>()->forward(x),
+                                   F::InterpolateFuncOptions().size(size).mode(torch::kBilinear).align_corners(true)));
+  }
+  return fuse->forward(torch::cat(parts, 1));
+}
+
+EnhancerImpl::EnhancerImpl(const EnhancerOptions& options) : options_(options) {
+  const ConvPadding& pad = options_.cond_padding();
+  cond1 = register_module("cond1", conv3x3(3, 32, true, pad));
+  cond_add1 = register_module("cond_add1", conv3x3(32, 1, true, pad));
+  condx = register_module("condx", conv3x3(32, 64, true, pad));
+  condy = register_module("condy", conv3x3(64, 32, true, pad));
+  ResidualBlock1 = register_module("ResidualBlock1", ResidualBlock(32));
+  ResidualBlock2 = register_module("ResidualBlock2", ResidualBlock(32));
+  ResidualBlock3 = register_module("ResidualBlock3", ResidualBlock(64));
+  ResidualBlock4 = register_module("ResidualBlock4", ResidualBlock(64));
+  ResidualBlock5 = register_module("ResidualBlock5", ResidualBlock(32));
+  ResidualBlock6 = register_module("ResidualBlock6", ResidualBlock(32));
+  PPM1 = register_module("PPM1", PyramidPooling(32, 8));
+  reset_parameters();
+}
+
+void EnhancerImpl::reset_parameters() {
+  torch::NoGradGuard no_grad;
+  for (auto& module : modules(/*include_self=*/false)) {
+    if (auto* conv = module->as<torch::nn::Conv2d>()) {
+      // Only the weight: the reference's "Conv" rule leaves each bias at the framework default, which
+      // LibTorch's Conv2d constructor has already drawn.
+      torch::nn::init::normal_(conv->weight, 0.0, 0.02);
+    } else if (auto* prelu = module->as<torch::nn::PReLU>()) {
+      prelu->weight.fill_(0.25);
+    }
+  }
+}
+
+torch::Tensor EnhancerImpl::forward(const torch::Tensor& x) {
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == 3, "Enhancer expects [B,3,H,W], got ", x.sizes());
+  torch::Tensor h = lrelu(cond1(x));
+  h = PPM1(ResidualBlock2(ResidualBlock1(h)));
+  h = ResidualBlock4(ResidualBlock3(condx(h)));
+  h = ResidualBlock6(ResidualBlock5(condy(h)));
+  return torch::relu(cond_add1(h));
+}
+
+torch::Tensor EnhancerImpl::enhance(const torch::Tensor& x) { return apply_light_map(x, forward(x)); }
+
+torch::Tensor apply_light_map(const torch::Tensor& x, const torch::Tensor& light_map) {
+  return torch::clamp(x / (light_map + 1e-9), 0.0, 1.0);
+}
+
+std::map<std::string, torch::Tensor> enhancer_state(const Enhancer& enhancer) {
+  std::map<std::string, torch::Tensor> state;
+  for (const auto& item : enhancer->named_parameters()) state.emplace(item.key(), item.value().detach().cpu());
+  return state;
+}
+
+void load_enhancer_state(Enhancer& enhancer, const std::map<std::string, torch::Tensor>& state,
+                         const std::string& source) {
+  const auto parameters = enhancer->named_parameters();
+  for (const auto& [name, tensor] : state) {
+    if (!parameters.contains(name)) {
+      throw IoError(source + ": unexpected enhancer tensor '" + name + "'",
+                    "the file does not hold the CLIP-LIT/RAVE enhancement network");
+    }
+  }
+  torch::NoGradGuard no_grad;
+  for (const auto& item : parameters) {
+    const auto found = state.find(item.key());
+    if (found == state.end()) {
+      throw IoError(source + ": missing enhancer tensor '" + item.key() + "'",
+                    "the file does not hold the CLIP-LIT/RAVE enhancement network");
+    }
+    if (found->second.sizes() != item.value().sizes()) {
+      throw IoError(source + ": enhancer tensor '" + item.key() + "' has shape " + c10::str(found->second.sizes()) +
+                    ", expected " + c10::str(item.value().sizes()));
+    }
+    item.value().copy_(found->second);
+  }
+}
+
+}  // namespace rave::models

@@ -1,0 +1,89 @@
+// The illumination network of CLIP-LIT and RAVE (ALGORITHMS §2, "UNet_emb_oneBranch_symmetry" with PPM): a
+// full-resolution stack of 3x3 convolutions, residual blocks and one pyramid-pooling module that maps an RGB
+// image in [0,1] to a one-channel light map L >= 0. The enhanced image is clamp(x / (L + 1e-9), 0, 1).
+// Parameter names equal the keys of the published state dicts without their "module." prefix, so weights
+// move between rave checkpoints, the published .pth files and this module by name alone.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/pimpl.h>
+
+#include <map>
+#include <string>
+
+namespace rave::models {
+
+using ConvPadding = torch::nn::Conv2dOptions::padding_mode_t;
+
+// "zeros" or "reflect" (the names the published code and rave checkpoints use); anything else is a UsageError.
+ConvPadding conv_padding_from_name(const std::string& name);
+std::string conv_padding_name(const ConvPadding& padding);
+
+struct EnhancerOptions {
+  // Padding of the four `cond*` convolutions: zeros when training (as the reference trains), reflect to
+  // reproduce the published outputs. The residual blocks always reflect; the PPM fuse convolution always
+  // pads with zeros.
+  TORCH_ARG(ConvPadding, cond_padding) = torch::kZeros;
+};
+
+// o = lrelu(conv1(x)); out = lrelu(conv2(o) + x), both 3x3 reflect-padded without bias (§2.3).
+class ResidualBlockImpl : public torch::nn::Module {
+ public:
+  explicit ResidualBlockImpl(int64_t channels);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
+};
+TORCH_MODULE(ResidualBlock);
+
+// Pyramid pooling with bins 1, 2, 3, 6 (§2.2): each branch pools, projects 32 -> 8 channels and is upsampled
+// back (bilinear, align_corners); input and branches are concatenated and fused back to 32 channels.
+class PyramidPoolingImpl : public torch::nn::Module {
+ public:
+  PyramidPoolingImpl(int64_t channels, int64_t reduced);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  torch::nn::ModuleList features{nullptr};  // features.<i> = [pool, 1x1 conv, PReLU]
+  torch::nn::Sequential fuse{nullptr};      // fuse = [3x3 conv, PReLU]
+};
+TORCH_MODULE(PyramidPooling);
+
+class EnhancerImpl : public torch::nn::Module {
+ public:
+  explicit EnhancerImpl(const EnhancerOptions& options = {});
+
+  // x: [B,3,H,W] in [0,1], any H, W >= 2 (reflect padding needs two pixels). Returns the light map [B,1,H,W].
+  torch::Tensor forward(const torch::Tensor& x);
+  // clamp(x / (forward(x) + 1e-9), 0, 1).
+  torch::Tensor enhance(const torch::Tensor& x);
+
+  // §2.4: every convolution weight from N(0, 0.02^2); biases keep the default U(+-1/sqrt(fan_in)); PReLU 0.25.
+  void reset_parameters();
+
+  const EnhancerOptions& options() const { return options_; }
+
+  torch::nn::Conv2d cond1{nullptr}, condx{nullptr}, condy{nullptr}, cond_add1{nullptr};
+  ResidualBlock ResidualBlock1{nullptr}, ResidualBlock2{nullptr}, ResidualBlock3{nullptr},
+      ResidualBlock4{nullptr}, ResidualBlock5{nullptr}, ResidualBlock6{nullptr};
+  PyramidPooling PPM1{nullptr};
+
+ private:
+  EnhancerOptions options_;
+};
+TORCH_MODULE(Enhancer);
+
+// E = clamp(x / (light_map + 1e-9), 0, 1), the light map broadcast over the colour channels (§2.5).
+torch::Tensor apply_light_map(const torch::Tensor& x, const torch::Tensor& light_map);
+
+// Parameters by state-dict name (detached CPU tensors sharing storage with the module).
+std::map<std::string, torch::Tensor> enhancer_state(const Enhancer& enhancer);
+
+// Copies `state` into the parameters. Every parameter must be present with its exact shape and no other name
+// may occur; errors are IoErrors naming `source` (a file) and the key.
+void load_enhancer_state(Enhancer& enhancer, const std::map<std::string, torch::Tensor>& state,
+                         const std::string& source);
+
+}  // namespace rave::models
