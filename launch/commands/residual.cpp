@@ -1,4 +1,10 @@
-// rave residual: the RAVE residual vector of a backlit and a well-lit folder.
+// rave residual: the RAVE residual vector of a backlit and a well-lit folder, written as an HDF5 file.
+#include <spdlog/spdlog.h>
+
+#include "dist/communicator.h"
+#include "dist/error.h"
+#include "guidance/residual_file.h"
+#include "guidance/residual_pass.h"
 #include "launch/commands/all.h"
 
 namespace rave::launch {
@@ -11,13 +17,60 @@ void declare(io::OptionSet& options) {
       ("backlit", value<std::string>(), "folder of backlit images")
       ("welllit", value<std::string>(), "folder of well-lit images");
   options.section("guidance")("clip", value<std::string>(), "guidance encoder (CLIP ViT .pt/.h5 or 'photometric')");
-  options.flags()("out", value<std::string>(), "output HDF5 file (r, tau, v_pos, v_neg, counts)");
+  options.flags()
+      ("out", value<std::string>(), "output HDF5 file (r, tau, v_pos, v_neg, counts, file lists)")
+      ("batch-size", value<int64_t>()->default_value(32), "images per encoder batch on each rank");
+}
+
+std::string required(const io::po::variables_map& options, const std::string& name) {
+  if (!options.count(name) || options[name].as<std::string>().empty()) {
+    throw UsageError("rave residual needs --" + name, "see rave residual --help");
+  }
+  return options[name].as<std::string>();
+}
+
+std::vector<std::string> names(const io::ImageFolder& folder) {
+  std::vector<std::string> result;
+  for (const auto& file : folder.files()) result.push_back(file.filename().string());
+  return result;
+}
+
+int run(const Invocation& invocation) {
+  const auto& options = invocation.options;
+  const std::string out = required(options, "out");
+  io::ImageFolder backlit(required(options, "backlit"));
+  io::ImageFolder welllit(required(options, "welllit"));
+  auto encoder = guidance::make_guidance_encoder(required(options, "clip"));
+  encoder->to(invocation.context->device());
+  auto communicator = dist::make_communicator(*invocation.context, "auto");
+  spdlog::info("residual pass: {} backlit and {} well-lit images over {} rank(s), encoder {}", backlit.size(),
+               welllit.size(), communicator->world_size(), encoder->name());
+
+  guidance::ResidualPassOptions pass;
+  pass.batch_size = options["batch-size"].as<int64_t>();
+  pass.device = invocation.context->device();
+  guidance::ResidualFile file;
+  file.vector = guidance::compute_residual(*encoder, backlit, welllit, *communicator, pass);
+  file.encoder = encoder->name();
+  file.backlit_files = names(backlit);
+  file.welllit_files = names(welllit);
+  file.note = "mean unit embeddings of the two folders (ALGORITHMS 4.6.1)";
+  const size_t skipped = backlit.unreadable_count() + welllit.unreadable_count();
+  if (skipped > 0) spdlog::warn("rank {} skipped {} unreadable file(s)", communicator->rank(), skipped);
+  if (invocation.context->is_root()) {
+    guidance::write_residual_file(out, file);
+    spdlog::info("wrote {}: {} well-lit and {} backlit images, tau = {:.6f}, <v_pos, v_neg> = {:.6f}", out,
+                 file.vector.n_pos, file.vector.n_neg, file.vector.tau,
+                 torch::dot(file.vector.v_pos, file.vector.v_neg).item<double>());
+  }
+  communicator->barrier();
+  return 0;
 }
 
 }  // namespace
 
 Command residual_command() {
-  return {"residual", "compute the residual vector of a backlit and a well-lit image folder", true, declare};
+  return {"residual", "compute the residual vector of a backlit and a well-lit image folder", true, declare, run};
 }
 
 }  // namespace rave::launch
