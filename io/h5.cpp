@@ -171,6 +171,17 @@ std::vector<int64_t> File::shape(const std::string& name) const {
   return {dims.begin(), dims.end()};
 }
 
+bool File::checksummed(const std::string& name) const {
+  Handle dataset = open_dataset(name);
+  Handle properties(H5Dget_create_plist(dataset.get()));
+  unsigned flags = 0;
+  size_t count = 0;
+  const bool found = H5Pget_filter_by_id2(properties.get(), H5Z_FILTER_FLETCHER32, &flags, &count, nullptr, 0,
+                                          nullptr, nullptr) >= 0;
+  H5Eclear2(H5E_DEFAULT);  // "filter not found" is an answer here, not an error
+  return found;
+}
+
 torch::Tensor File::read(const std::string& name) const {
   Handle dataset = open_dataset(name);
   Handle file_type(H5Dget_type(dataset.get()));

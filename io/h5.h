@@ -54,6 +54,8 @@ class File {
   // Dataset paths below `group`, recursively, relative to it, in HDF5's name order.
   std::vector<std::string> datasets(const std::string& group = "/") const;
   std::vector<int64_t> shape(const std::string& name) const;
+  // Whether the dataset carries the Fletcher-32 filter (its chunks are verified whenever they are read).
+  bool checksummed(const std::string& name) const;
 
   // Numeric datasets: float32/64, int8/16/32/64, uint8 and bool map to the torch dtype of the same kind
   // (0-d dataset -> 0-d tensor).

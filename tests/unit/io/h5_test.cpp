@@ -120,6 +120,25 @@ TEST(H5, ChecksumDetectsACorruptedDataset) {
   EXPECT_NE(error.find("Fletcher32"), std::string::npos) << error;
 }
 
+TEST(H5, ReportsWhichDatasetsCarryTheChecksum) {
+  test::ScratchDir dir;
+  const auto path = (dir / "k.h5").string();
+  {
+    File file = File::create(path);
+    file.write("checked", torch::ones({4}));
+    file.write("scalar", torch::tensor(1.0));  // 0-d: contiguous storage, no filter possible
+    WriteOptions plain;
+    plain.checksum = false;
+    file.write("plain", torch::ones({4}), plain);
+    file.close();
+  }
+  const File file = File::open(path);
+  EXPECT_TRUE(file.checksummed("checked"));
+  EXPECT_FALSE(file.checksummed("scalar"));
+  EXPECT_FALSE(file.checksummed("plain"));
+  EXPECT_THROW(file.checksummed("absent"), IoError);
+}
+
 TEST(H5, ReadsTheH5pyWrittenFixtures) {
   RAVE_REQUIRE_FIXTURES();
   const File state = File::open((test::fixtures_dir() / "clip/tiny_vit_state.h5").string());
