@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Side by side in one run: rave's CLIP encoders (bench_clip) and a PyTorch eager baseline
+# (bench/clip_reference.py on Debian's python3-torch), same machine, same thread count. Prints every JSON line,
+# then one summary object with the ratios (rave / PyTorch; > 1 means rave is faster).
+#   image: ViT-B/32 encode_image and RN101 image_features, batch 32, fp32 and bf16 (targets: >= 1.0x)
+#   text:  4,096 single-word prompts batched and cut to their length, against the reference procedure (one
+#          prompt at a time, 77 tokens) on the first 256; embeddings compared (target: >= 20x, <= 1e-4)
+# Usage: bench/clip.sh [BUILD_DIR]     environment: SCALE=full|quick, THREADS=N (default: all cores),
+#        VOCAB=bpe_simple_vocab_16e6.txt.gz (default: ../shared/fixtures/clip/...)
+set -euo pipefail
+build=${1:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+threads=${THREADS:-$(nproc)}
+vocab=${VOCAB:-$here/../../shared/fixtures/clip/bpe_simple_vocab_16e6.txt.gz}
+if [ "${SCALE:-full}" = quick ]; then
+  batch=8 iters=2 prompts=1024 reference_prompts=64
+else
+  batch=32 iters=3 prompts=4096 reference_prompts=256
+fi
+python=/usr/bin/python3
+"$python" -c "import torch, h5py" 2>/dev/null || { echo "bench/clip.sh: needs python3-torch and python3-h5py (apt-get install -y python3-torch python3-h5py)" >&2; exit 1; }
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+# Each result is printed as soon as it exists (a long run that is interrupted still shows what it measured).
+lines=()
+record() { lines+=("$1"); printf '%s\n' "$1"; }
+for model in vit rn101; do
+  for precision in fp32 bf16; do
+    record "$("$build/bench/bench_clip" image --model $model --precision $precision --batch $batch --iters $iters --threads "$threads")"
+    record "$("$python" "$here/clip_reference.py" image --model $model --precision $precision --batch $batch --iters $iters --threads "$threads")"
+  done
+done
+record "$("$build/bench/bench_clip" text --vocab "$vocab" --out "$scratch/text" --prompts $prompts --threads "$threads")"
+record "$("$python" "$here/clip_reference.py" text --prefix "$scratch/text" --prompts $reference_prompts --threads "$threads")"
+
+"$python" - "${lines[@]}" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in sys.argv[1:]]
+summary = {"bench": "clip_summary", "threads": rows[0]["threads"]}
+for r in rows:
+    if r["bench"] == "clip_image" and r["impl"] == "rave":
+        base = next(b for b in rows if b["bench"] == "clip_image" and b["impl"] != "rave"
+                    and b["model"] == r["model"] and b["precision"] == r["precision"])
+        key = f'{r["model"]}_{r["precision"]}'
+        summary[key + "_images_per_s"] = {"rave": r["images_per_s"], "pytorch": base["images_per_s"],
+                                          "ratio": round(r["images_per_s"] / base["images_per_s"], 2)}
+rave = next(r for r in rows if r["bench"] == "clip_text" and r["impl"] == "rave")
+ref = next(r for r in rows if r["bench"] == "clip_text" and r["impl"] != "rave")
+summary["text_tokens_per_s"] = {"rave": rave["tokens_per_s"], "reference_procedure": ref["tokens_per_s"],
+                                "ratio": round(rave["tokens_per_s"] / ref["tokens_per_s"], 1),
+                                "prompts": [rave["prompts"], ref["prompts"]],
+                                "max_abs_diff": ref["max_abs_diff_vs_rave"]}
+print(json.dumps(summary))
+PY
