@@ -171,6 +171,12 @@ std::vector<int64_t> File::shape(const std::string& name) const {
   return {dims.begin(), dims.end()};
 }
 
+bool File::is_text(const std::string& name) const {
+  Handle dataset = open_dataset(name);
+  Handle type(H5Dget_type(dataset.get()));
+  return H5Tget_class(type.get()) == H5T_STRING;
+}
+
 bool File::checksummed(const std::string& name) const {
   Handle dataset = open_dataset(name);
   Handle properties(H5Dget_create_plist(dataset.get()));

@@ -54,6 +54,8 @@ class File {
   // Dataset paths below `group`, recursively, relative to it, in HDF5's name order.
   std::vector<std::string> datasets(const std::string& group = "/") const;
   std::vector<int64_t> shape(const std::string& name) const;
+  // Whether the dataset holds strings (read_strings) rather than numbers (read).
+  bool is_text(const std::string& name) const;
   // Whether the dataset carries the Fletcher-32 filter (its chunks are verified whenever they are read).
   bool checksummed(const std::string& name) const;
 

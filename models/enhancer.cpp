@@ -20,8 +20,12 @@ torch::nn::Conv2d conv3x3(int64_t in, int64_t out, bool bias, const ConvPadding&
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1).bias(bias).padding_mode(padding));
 }
 
-torch::Tensor lrelu(const torch::Tensor& x) {
-  return F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(kLeakySlope));
+// Without autograd (inference) the activations overwrite their input, which no later layer reads: one
+// full-resolution buffer less at every step, identical values.
+bool in_place() { return !torch::GradMode::is_enabled(); }
+
+torch::Tensor lrelu(torch::Tensor x) {
+  return in_place() ? torch::leaky_relu_(x, kLeakySlope) : torch::leaky_relu(x, kLeakySlope);
 }
 
 }  // namespace
@@ -41,7 +45,8 @@ ResidualBlockImpl::ResidualBlockImpl(int64_t channels)
       conv2(register_module("conv2", conv3x3(channels, channels, false, torch::kReflect))) {}
 
 torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x) {
-  return lrelu(conv2(lrelu(conv1(x))) + x);
+  torch::Tensor o = conv2(lrelu(conv1(x)));
+  return lrelu(in_place() ? o.add_(x) : o + x);
 }
 
 PyramidPoolingImpl::PyramidPoolingImpl(int64_t channels, int64_t reduced) {
@@ -101,13 +106,15 @@ torch::Tensor EnhancerImpl::forward(const torch::Tensor& x) {
   h = PPM1(ResidualBlock2(ResidualBlock1(h)));
   h = ResidualBlock4(ResidualBlock3(condx(h)));
   h = ResidualBlock6(ResidualBlock5(condy(h)));
-  return torch::relu(cond_add1(h));
+  torch::Tensor light = cond_add1(h);
+  return in_place() ? light.relu_() : torch::relu(light);
 }
 
 torch::Tensor EnhancerImpl::enhance(const torch::Tensor& x) { return apply_light_map(x, forward(x)); }
 
 torch::Tensor apply_light_map(const torch::Tensor& x, const torch::Tensor& light_map) {
-  return torch::clamp(x / (light_map + 1e-9), 0.0, 1.0);
+  torch::Tensor enhanced = x / (light_map + 1e-9);
+  return in_place() ? enhanced.clamp_(0.0, 1.0) : enhanced.clamp(0.0, 1.0);
 }
 
 std::map<std::string, torch::Tensor> enhancer_state(const Enhancer& enhancer) {
@@ -138,6 +145,18 @@ void load_enhancer_state(Enhancer& enhancer, const std::map<std::string, torch::
     }
     item.value().copy_(found->second);
   }
+}
+
+Enhancer load_enhancer(const io::Checkpoint& checkpoint, const std::optional<std::string>& padding) {
+  const std::string mode = padding.value_or(checkpoint.enhancer_padding);
+  Enhancer enhancer(EnhancerOptions().cond_padding(conv_padding_from_name(mode)));
+  load_enhancer_state(enhancer, checkpoint.group("enhancer"), checkpoint.path.empty() ? "checkpoint" : checkpoint.path);
+  return enhancer;
+}
+
+void store_enhancer(io::Checkpoint& checkpoint, const Enhancer& enhancer) {
+  checkpoint.set_group("enhancer", enhancer_state(enhancer));
+  checkpoint.enhancer_padding = conv_padding_name(enhancer->options().cond_padding());
 }
 
 }  // namespace rave::models

@@ -12,7 +12,10 @@
 #include <torch/nn/pimpl.h>
 
 #include <map>
+#include <optional>
 #include <string>
+
+#include "io/checkpoint.h"
 
 namespace rave::models {
 
@@ -85,5 +88,11 @@ std::map<std::string, torch::Tensor> enhancer_state(const Enhancer& enhancer);
 // may occur; errors are IoErrors naming `source` (a file) and the key.
 void load_enhancer_state(Enhancer& enhancer, const std::map<std::string, torch::Tensor>& state,
                          const std::string& source);
+
+// The enhancer of a checkpoint (group /enhancer), built with the cond* padding the checkpoint records or with
+// `padding` when given. IoErrors name the checkpoint's file.
+Enhancer load_enhancer(const io::Checkpoint& checkpoint, const std::optional<std::string>& padding = std::nullopt);
+// Puts the enhancer's parameters and padding into `checkpoint` (replacing its enhancer group).
+void store_enhancer(io::Checkpoint& checkpoint, const Enhancer& enhancer);
 
 }  // namespace rave::models

@@ -130,13 +130,16 @@ TEST(H5, ReportsWhichDatasetsCarryTheChecksum) {
     WriteOptions plain;
     plain.checksum = false;
     file.write("plain", torch::ones({4}), plain);
+    file.write_strings("names", {"a", "b"});
     file.close();
   }
   const File file = File::open(path);
   EXPECT_TRUE(file.checksummed("checked"));
   EXPECT_FALSE(file.checksummed("scalar"));
   EXPECT_FALSE(file.checksummed("plain"));
+  EXPECT_TRUE(file.is_text("names"));
   EXPECT_THROW(file.checksummed("absent"), IoError);
+  EXPECT_FALSE(file.is_text("checked"));
 }
 
 TEST(H5, ReadsTheH5pyWrittenFixtures) {

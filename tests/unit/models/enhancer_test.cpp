@@ -104,6 +104,23 @@ TEST(Enhancer, LoadRejectsWrongStates) {
   EXPECT_THROW(load_enhancer_state(enhancer, state, "x.pth"), IoError);
 }
 
+TEST(Enhancer, CheckpointRoundTripKeepsWeightsAndPadding) {
+  test::ScratchDir dir;
+  torch::manual_seed(2);
+  Enhancer trained(EnhancerOptions().cond_padding(torch::kReflect));
+  io::Checkpoint checkpoint;
+  checkpoint.method = "rave";
+  store_enhancer(checkpoint, trained);
+  EXPECT_EQ(checkpoint.enhancer_padding, "reflect");
+  checkpoint.write((dir / "c.h5").string());
+  const io::Checkpoint read = io::Checkpoint::read((dir / "c.h5").string());
+  Enhancer loaded = load_enhancer(read);
+  EXPECT_EQ(conv_padding_name(loaded->options().cond_padding()), "reflect");
+  EXPECT_EQ(conv_padding_name(load_enhancer(read, "zeros")->options().cond_padding()), "zeros");
+  const auto x = torch::rand({1, 3, 12, 10});
+  EXPECT_TRUE(torch::equal(loaded(x), trained(x)));
+}
+
 TEST(Enhancer, TestVectorInput) {
   const auto x = test_vector();
   EXPECT_NEAR(x.sum().item<double>(), 9229.510742, 2e-3);
