@@ -1,5 +1,7 @@
-// rave train: the three training methods (ARCHITECTURE §4 lists the flags scripts rely on).
+// rave train: the training methods (ARCHITECTURE §4 lists the flags scripts rely on).
+#include "dist/error.h"
 #include "launch/commands/all.h"
+#include "launch/trainer.h"
 
 namespace rave::launch {
 namespace {
@@ -9,33 +11,81 @@ using io::po::value;
 void declare(io::OptionSet& options) {
   options.section("data")
       ("backlit", value<std::string>(), "folder of backlit training images")
-      ("welllit", value<std::string>(), "folder of well-lit training images")
-      ("image-size", value<int>()->default_value(512), "training resolution (square, Lanczos resize)");
+      ("welllit", value<std::string>(), "folder of well-lit images (RAVE: the positive set of the residual vector)")
+      ("image-size", value<int64_t>()->default_value(512), "training resolution (square, Lanczos resize)")
+      ("loader-threads", value<int>()->default_value(2), "image decoding threads per rank");
   options.section("train")
-      ("method", value<std::string>()->default_value("rave"), "rave, clip-lit or clip-lit-latent")
+      ("method", value<std::string>()->default_value("rave"), "rave (clip-lit and clip-lit-latent: not available yet)")
       ("run-dir", value<std::string>()->default_value("runs/default"), "checkpoints, metrics and samples go here")
-      ("max-steps", value<int64_t>(), "stop after this many enhancer steps")
-      ("batch-size", value<int>()->default_value(8), "images per rank per step")
+      ("max-steps", value<int64_t>(), "stop after this many enhancer steps (default: warm-up + 3 rounds)")
+      ("batch-size", value<int64_t>()->default_value(8), "images per rank per step")
       ("seed", value<int64_t>()->default_value(1143), "seed of every random draw")
-      ("precision", value<std::string>()->default_value("fp32"), "fp32 or bf16")
+      ("precision", value<std::string>()->default_value("fp32"), "fp32 (bf16: not available in training yet)")
+      ("lr", value<double>()->default_value(2e-5), "Adam learning rate of the enhancer")
+      ("weight-decay", value<double>()->default_value(1e-3), "Adam (coupled, L2) weight decay")
       ("backend", value<std::string>()->default_value("auto"), "gradient all-reduce: auto, mpi or nccl")
       ("check-sync-every", value<int64_t>()->default_value(0), "steps between checks that all ranks agree (0: never)")
       ("collective-timeout", value<double>()->default_value(600), "seconds before a stuck collective aborts (0: never)")
       ("resume", value<std::string>()->default_value(""), "auto (newest checkpoint in --run-dir) or a checkpoint path")
       ("checkpoint-every", value<int64_t>()->default_value(1000), "steps between checkpoints")
-      ("reconstruction-steps", value<int64_t>(), "reconstruction warm-up steps")
-      ("round-steps", value<int64_t>(), "enhancer steps per guided round");
+      ("keep-checkpoints", value<int>()->default_value(3), "periodic checkpoints kept (best_round<r>.h5 always kept)")
+      ("sample-every", value<int64_t>()->default_value(500), "steps between sample grids (input | enhanced | light map)")
+      ("reconstruction-steps", value<int64_t>()->default_value(1000), "reconstruction warm-up steps")
+      ("round-steps", value<int64_t>()->default_value(2100), "enhancer steps per guided round");
   options.section("guidance")
       ("clip", value<std::string>(), "guidance encoder: CLIP ViT file (.pt or .h5) or 'photometric'")
       ("clip-identity", value<std::string>(), "identity encoder: CLIP RN file (.pt or .h5) or 'pixels'")
-      ("vocab", value<std::string>(), "BPE merges file (bpe_simple_vocab_16e6.txt.gz)")
+      ("vocab", value<std::string>(), "BPE merges file (bpe_simple_vocab_16e6.txt.gz; CLIP-LIT methods)")
       ("residual", value<std::string>(), "use this residual-vector file instead of computing it")
       ("guidance-init-steps", value<int64_t>(), "guidance initialisation steps (CLIP-LIT methods)")
       ("refine-steps", value<int64_t>(), "guidance refinement steps per round (CLIP-LIT methods)");
 }
 
+std::string text(const io::po::variables_map& values, const std::string& name) {
+  return values.count(name) ? values[name].as<std::string>() : std::string();
+}
+
+int run(const Invocation& invocation) {
+  const auto& v = invocation.options;
+  if (text(v, "precision") != "fp32") {
+    throw UsageError("--precision " + text(v, "precision") + " is not available in training yet", "use fp32");
+  }
+  TrainerOptions options;
+  options.method = text(v, "method");
+  options.backlit = text(v, "backlit");
+  options.welllit = text(v, "welllit");
+  options.run_dir = text(v, "run-dir");
+  options.batch_size = v["batch-size"].as<int64_t>();
+  options.image_size = v["image-size"].as<int64_t>();
+  options.loader_threads = v["loader-threads"].as<int>();
+  options.seed = uint64_t(v["seed"].as<int64_t>());
+  options.learning_rate = v["lr"].as<double>();
+  options.weight_decay = v["weight-decay"].as<double>();
+  options.backend = text(v, "backend");
+  options.check_sync_every = v["check-sync-every"].as<int64_t>();
+  options.collective_timeout = v["collective-timeout"].as<double>();
+  options.resume = text(v, "resume");
+  options.checkpoint_every = v["checkpoint-every"].as<int64_t>();
+  options.keep_checkpoints = v["keep-checkpoints"].as<int>();
+  options.sample_every = v["sample-every"].as<int64_t>();
+  options.schedule.reconstruction_steps = v["reconstruction-steps"].as<int64_t>();
+  options.schedule.round_steps = v["round-steps"].as<int64_t>();
+  options.max_steps = v.count("max-steps") ? v["max-steps"].as<int64_t>()
+                                           : options.schedule.reconstruction_steps + 3 * options.schedule.round_steps;
+  options.clip = text(v, "clip");
+  options.clip_identity = text(v, "clip-identity");
+  options.residual = text(v, "residual");
+  options.config_ini = invocation.config_ini;
+  if (options.batch_size <= 0 || options.image_size < 16 || options.checkpoint_every <= 0 || options.sample_every <= 0) {
+    throw UsageError("--batch-size, --checkpoint-every and --sample-every must be positive, --image-size at least 16");
+  }
+  return train(*invocation.context, options);
+}
+
 }  // namespace
 
-Command train_command() { return {"train", "train an enhancer with RAVE, CLIP-LIT or CLIP-LIT-Latent", true, declare}; }
+Command train_command() {
+  return {"train", "train an enhancer with RAVE (CLIP-LIT methods: not available yet)", true, declare, run};
+}
 
 }  // namespace rave::launch

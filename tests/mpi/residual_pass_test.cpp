@@ -5,7 +5,6 @@
 #include <torch/torch.h>
 
 #include <filesystem>
-#include <random>
 
 #include "dist/communicator.h"
 #include "dist/context.h"
@@ -19,13 +18,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A folder shared by all ranks: rank 0 creates it with links to the chosen files, the others wait.
-fs::path shared_folder(const std::string& name, const fs::path& source, int count, dist::Communicator& comm) {
-  int64_t token = 0;
-  if (comm.rank() == 0) token = int64_t(std::random_device()());
-  torch::Tensor t = torch::tensor(token);
-  comm.broadcast(t, 0);
-  const fs::path folder = fs::temp_directory_path() / ("rave-residual-" + std::to_string(t.item<int64_t>())) / name;
+// A folder of links to the first `count` images of `source`, made by rank 0 in a directory all ranks share.
+fs::path linked_folder(const fs::path& root, const std::string& name, const fs::path& source, int count,
+                       dist::Communicator& comm) {
+  const fs::path folder = root / name;
   if (comm.rank() == 0) {
     fs::create_directories(folder);
     int linked = 0;
@@ -43,8 +39,9 @@ TEST(ResidualPass, MatchesTheReferenceOnAnyNumberOfRanks) {
   dist::Context context(nullptr, nullptr, {"cpu", 1});
   auto comm = dist::make_communicator(context, "mpi");
   const fs::path data = test::fixtures_dir().parent_path() / "data";
-  io::ImageFolder backlit(shared_folder("backlit", data / "backlit", 6, *comm));
-  io::ImageFolder welllit(shared_folder("welllit", data / "welllit", 6, *comm));
+  const fs::path root = test::shared_temp_dir(*comm, "rave-residual");
+  io::ImageFolder backlit(linked_folder(root, "backlit", data / "backlit", 6, *comm));
+  io::ImageFolder welllit(linked_folder(root, "welllit", data / "welllit", 6, *comm));
   auto encoder = make_guidance_encoder((test::fixtures_dir() / "clip/tiny_vit_state.h5").string());
   ResidualPassOptions options;
   options.batch_size = 4;
@@ -65,7 +62,7 @@ TEST(ResidualPass, MatchesTheReferenceOnAnyNumberOfRanks) {
   EXPECT_TRUE(torch::equal(sum, check * comm->world_size()));
 
   comm->barrier();
-  if (comm->rank() == 0) fs::remove_all(backlit.folder().parent_path());
+  if (comm->rank() == 0) fs::remove_all(root);
 }
 
 }  // namespace

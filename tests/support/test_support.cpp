@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <random>
 
+#include <torch/torch.h>
+
 namespace rave::test {
 
 std::filesystem::path fixtures_dir() {
@@ -20,6 +22,15 @@ ScratchDir::ScratchDir() {
 ScratchDir::~ScratchDir() {
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
+}
+
+std::filesystem::path shared_temp_dir(dist::Communicator& communicator, const std::string& prefix) {
+  torch::Tensor token = torch::tensor(communicator.rank() == 0 ? int64_t(std::random_device()()) : int64_t(0));
+  communicator.broadcast(token, 0);
+  const auto path = std::filesystem::temp_directory_path() / (prefix + "-" + std::to_string(token.item<int64_t>()));
+  if (communicator.rank() == 0) std::filesystem::create_directories(path);
+  communicator.barrier();
+  return path;
 }
 
 }  // namespace rave::test

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <string>
 
+#include "dist/communicator.h"
+
 namespace rave::test {
 
 // ../shared/fixtures (or RAVE_FIXTURES_DIR), or an empty path when it is absent.
@@ -24,6 +26,10 @@ class ScratchDir {
  private:
   std::filesystem::path path_;
 };
+
+// A fresh directory under the system temp folder that every rank of `communicator` gets the same path of
+// (rank 0 creates it). The caller removes it.
+std::filesystem::path shared_temp_dir(dist::Communicator& communicator, const std::string& prefix);
 
 }  // namespace rave::test
 

@@ -1,0 +1,50 @@
+#include "launch/optimizer_state.h"
+
+#include <c10/util/string_utils.h>
+
+#include "dist/error.h"
+
+namespace rave::launch {
+namespace {
+
+// LibTorch keys Adam's state by the address of the parameter's TensorImpl.
+std::string state_key(const torch::Tensor& parameter) { return c10::guts::to_string(parameter.unsafeGetTensorImpl()); }
+
+}  // namespace
+
+NamedTensors adam_state(torch::optim::Adam& optimizer, const torch::OrderedDict<std::string, torch::Tensor>& parameters) {
+  NamedTensors result;
+  auto& states = optimizer.state();
+  for (const auto& item : parameters) {
+    const auto found = states.find(state_key(item.value()));
+    if (found == states.end()) continue;
+    const auto& s = static_cast<const torch::optim::AdamParamState&>(*found->second);
+    result["exp_avg/" + item.key()] = s.exp_avg();
+    result["exp_avg_sq/" + item.key()] = s.exp_avg_sq();
+    result["step/" + item.key()] = torch::tensor(s.step(), torch::kInt64);
+  }
+  return result;
+}
+
+void load_adam_state(torch::optim::Adam& optimizer, const torch::OrderedDict<std::string, torch::Tensor>& parameters,
+                     const NamedTensors& state, const std::string& source) {
+  auto& states = optimizer.state();
+  states.clear();
+  for (const auto& item : parameters) {
+    const std::string& name = item.key();
+    if (!state.count("step/" + name)) continue;  // no step taken yet for this parameter
+    auto entry = std::make_unique<torch::optim::AdamParamState>();
+    for (const char* kind : {"exp_avg/", "exp_avg_sq/"}) {
+      const auto found = state.find(kind + name);
+      if (found == state.end() || found->second.sizes() != item.value().sizes()) {
+        throw IoError(source + ": optimizer state '" + std::string(kind) + name + "' is missing or mis-shaped");
+      }
+    }
+    entry->step(state.at("step/" + name).item<int64_t>());
+    entry->exp_avg(state.at("exp_avg/" + name).to(item.value().device()).clone());
+    entry->exp_avg_sq(state.at("exp_avg_sq/" + name).to(item.value().device()).clone());
+    states[state_key(item.value())] = std::move(entry);
+  }
+}
+
+}  // namespace rave::launch

@@ -1,0 +1,350 @@
+#include "launch/trainer.h"
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include "analysis/metrics.h"
+#include "dist/communicator.h"
+#include "dist/error.h"
+#include "dist/gradient_reducer.h"
+#include "dist/random.h"
+#include "guidance/encoders.h"
+#include "guidance/losses.h"
+#include "guidance/rave_guidance.h"
+#include "guidance/residual_file.h"
+#include "guidance/residual_pass.h"
+#include "io/batch_loader.h"
+#include "io/checkpoint.h"
+#include "io/image.h"
+#include "launch/metrics_log.h"
+#include "launch/optimizer_state.h"
+#include "models/enhancer.h"
+
+namespace rave::launch {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Weight of the identity term next to the guidance term (ALGORITHMS §4.2.2).
+constexpr double kIdentityTermWeight = 0.9;
+
+const char* stage_name(Stage stage) { return stage == Stage::reconstruction ? "reconstruction" : "guided"; }
+
+// One step's numbers, averaged over the ranks (so every rank's schedule takes the same decisions).
+struct StepNumbers {
+  double loss = 0, guidance = 0, identity = 0, psnr_y = 0, extension = 0;
+};
+
+class Trainer {
+ public:
+  Trainer(const dist::Context& context, const TrainerOptions& options);
+  int run();
+
+ private:
+  void set_up_guidance();
+  void resume(const std::string& path);
+  StepNumbers step(const torch::Tensor& x);
+  void reinitialise();
+  io::Checkpoint checkpoint() const;
+  fs::path save();
+  void write_sample(const torch::Tensor& x);
+  torch::optim::AdamOptions adam_options() const;
+
+  const dist::Context& context_;
+  TrainerOptions options_;
+  std::unique_ptr<dist::Communicator> communicator_;
+  std::unique_ptr<guidance::GuidanceEncoder> guidance_encoder_;
+  std::unique_ptr<guidance::IdentityEncoder> identity_encoder_;
+  std::unique_ptr<guidance::Guidance> guidance_;
+  models::Enhancer enhancer_;
+  std::unique_ptr<torch::optim::Adam> optimizer_;
+  std::unique_ptr<dist::GradientReducer> reducer_;
+  Schedule schedule_;
+  dist::SamplerState sampler_state_;
+  int64_t reinitialisations_ = 0;
+  std::optional<io::CheckpointFolder> checkpoints_;  // rank 0
+  std::optional<MetricsLog> metrics_;                // rank 0
+};
+
+Trainer::Trainer(const dist::Context& context, const TrainerOptions& options)
+    : context_(context), options_(options), schedule_(options.schedule) {
+  if (options_.method != "rave") {
+    throw UsageError("--method " + options_.method + " is not available yet", "use --method rave");
+  }
+  if (options_.backlit.empty()) throw UsageError("rave train needs --backlit (a folder of backlit images)");
+  communicator_ = dist::make_communicator(context_, options_.backend, options_.collective_timeout);
+  guidance_encoder_ = guidance::make_guidance_encoder(options_.clip);
+  identity_encoder_ = guidance::make_identity_encoder(options_.clip_identity);
+  guidance_encoder_->to(context_.device());
+  identity_encoder_->to(context_.device());
+
+  // The same seed on every rank, and rank 0's values broadcast anyway: replicas start identical.
+  torch::manual_seed(options_.seed);
+  enhancer_ = models::Enhancer(models::EnhancerOptions().cond_padding(torch::kZeros));
+  enhancer_->to(context_.device());
+  optimizer_ = std::make_unique<torch::optim::Adam>(enhancer_->parameters(), adam_options());
+  reducer_ = std::make_unique<dist::GradientReducer>(*communicator_, enhancer_->named_parameters());
+
+  if (context_.is_root()) {
+    fs::create_directories(fs::path(options_.run_dir) / "samples");
+    checkpoints_.emplace(fs::path(options_.run_dir) / "checkpoints", options_.keep_checkpoints);
+  }
+  communicator_->barrier();
+
+  std::string resume_from = options_.resume;
+  if (resume_from == "auto") {
+    const auto latest = io::CheckpointFolder(fs::path(options_.run_dir) / "checkpoints", options_.keep_checkpoints).latest();
+    resume_from = latest ? latest->string() : "";
+    if (!latest) spdlog::info("--resume auto: no checkpoint in {}/checkpoints, starting fresh", options_.run_dir);
+  }
+  if (resume_from.empty()) {
+    set_up_guidance();
+  } else {
+    resume(resume_from);
+  }
+  reducer_->broadcast_parameters(0);
+  if (context_.is_root()) metrics_.emplace((fs::path(options_.run_dir) / "metrics.jsonl").string());
+}
+
+torch::optim::AdamOptions Trainer::adam_options() const {
+  // Adam with coupled (L2) weight decay, as torch.optim.Adam in the reference (ALGORITHMS §4.2.1).
+  return torch::optim::AdamOptions(options_.learning_rate).betas({0.9, 0.999}).eps(1e-8).weight_decay(options_.weight_decay);
+}
+
+void Trainer::set_up_guidance() {
+  guidance::ResidualVector vector;
+  if (!options_.residual.empty()) {
+    const guidance::ResidualFile file = guidance::read_residual_file(options_.residual);
+    if (file.vector.residual.numel() != guidance_encoder_->dim()) {
+      throw UsageError(options_.residual + " holds a " + std::to_string(file.vector.residual.numel()) +
+                       "-dimensional residual; the guidance encoder " + guidance_encoder_->name() + " embeds in " +
+                       std::to_string(guidance_encoder_->dim()) + " dimensions");
+    }
+    spdlog::info("residual vector from {} (encoder {}, tau {:.6f})", options_.residual, file.encoder, file.vector.tau);
+    vector = file.vector;
+  } else {
+    if (options_.welllit.empty()) {
+      throw UsageError("RAVE needs --welllit (or --residual FILE) to compute its residual vector");
+    }
+    io::ImageFolder backlit(options_.backlit), welllit(options_.welllit);
+    guidance::ResidualPassOptions pass;
+    pass.device = context_.device();
+    guidance::ResidualFile file;
+    file.vector = guidance::compute_residual(*guidance_encoder_, backlit, welllit, *communicator_, pass);
+    file.encoder = guidance_encoder_->name();
+    for (const auto& f : backlit.files()) file.backlit_files.push_back(f.filename().string());
+    for (const auto& f : welllit.files()) file.welllit_files.push_back(f.filename().string());
+    file.note = "computed by rave train";
+    if (context_.is_root()) guidance::write_residual_file((fs::path(options_.run_dir) / "residual.h5").string(), file);
+    spdlog::info("residual vector: {} well-lit and {} backlit images, tau {:.6f}", file.vector.n_pos,
+                 file.vector.n_neg, file.vector.tau);
+    vector = file.vector;
+  }
+  guidance_ = std::make_unique<guidance::RaveGuidance>(vector);
+  guidance_->to(context_.device());
+}
+
+void Trainer::resume(const std::string& path) {
+  const io::Checkpoint checkpoint = io::Checkpoint::read(path);
+  if (checkpoint.method != options_.method) {
+    throw UsageError(path + " was written by --method " + checkpoint.method + ", this run is --method " + options_.method);
+  }
+  if (checkpoint.world_size != context_.world_size()) {
+    throw UsageError(path + " was written by " + std::to_string(checkpoint.world_size) + " rank(s), this run has " +
+                         std::to_string(context_.world_size()),
+                     "resume with the same number of ranks: the data shards depend on it");
+  }
+  models::load_enhancer_state(enhancer_, checkpoint.group("enhancer"), path);
+  load_adam_state(*optimizer_, enhancer_->named_parameters(), checkpoint.group("optimizer/enhancer"), path);
+  guidance_ = std::make_unique<guidance::RaveGuidance>(guidance::ResidualVector{});
+  guidance_->to(context_.device());
+  guidance_->load_state(checkpoint.group("guidance"), path);
+
+  const auto value = [&](const std::string& name) { return checkpoint.at("trainer/" + name).item<int64_t>(); };
+  ScheduleState state;
+  state.step = value("step");
+  state.round = value("round");
+  state.step_in_round = value("step_in_round");
+  state.round_length = value("round_length");
+  state.reconstruction_steps = value("reconstruction_steps");
+  state.steps_since_reinit = value("steps_since_reinit");
+  state.best = checkpoint.at("trainer/best").item<double>();
+  const torch::Tensor window = checkpoint.at("trainer/window").to(torch::kFloat64).contiguous();
+  state.window.assign(window.data_ptr<double>(), window.data_ptr<double>() + window.numel());
+  state.window_position = value("window_position");
+  schedule_.restore(state);
+  reinitialisations_ = value("reinitialisations");
+  sampler_state_ = {checkpoint.at("sampler/epoch").item<int64_t>(), checkpoint.at("sampler/position").item<int64_t>()};
+  spdlog::info("resumed from {} at step {} (round {}, {})", path, schedule_.step(), schedule_.round(),
+               stage_name(schedule_.stage()));
+}
+
+io::Checkpoint Trainer::checkpoint() const {
+  io::Checkpoint c;
+  c.method = options_.method;
+  c.step = schedule_.step();
+  c.round = schedule_.round();
+  c.stage = stage_name(schedule_.stage());
+  c.world_size = context_.world_size();
+  c.seed = int64_t(options_.seed);
+  c.config = options_.config_ini;
+  c.enhancer_padding = "zeros";
+  c.set_group("enhancer", models::enhancer_state(enhancer_));
+  c.set_group("optimizer/enhancer", adam_state(*optimizer_, enhancer_->named_parameters()));
+  c.set_group("guidance", guidance_->state());
+  const ScheduleState& s = schedule_.state();
+  const auto integer = [](int64_t v) { return torch::tensor(v, torch::kInt64); };
+  c.set_group("trainer", {{"step", integer(s.step)},
+                          {"round", integer(s.round)},
+                          {"step_in_round", integer(s.step_in_round)},
+                          {"round_length", integer(s.round_length)},
+                          {"reconstruction_steps", integer(s.reconstruction_steps)},
+                          {"steps_since_reinit", integer(s.steps_since_reinit)},
+                          {"best", torch::tensor(s.best, torch::kFloat64)},
+                          {"window", torch::tensor(s.window, torch::kFloat64)},
+                          {"window_position", integer(s.window_position)},
+                          {"reinitialisations", integer(reinitialisations_)}});
+  c.set_group("sampler", {{"epoch", integer(sampler_state_.epoch)}, {"position", integer(sampler_state_.position)}});
+  return c;
+}
+
+fs::path Trainer::save() {
+  const fs::path saved = checkpoints_->save(checkpoint());
+  spdlog::info("checkpoint {}", saved.string());
+  return saved;
+}
+
+StepNumbers Trainer::step(const torch::Tensor& x) {
+  const torch::Tensor light = enhancer_->forward(x);
+  const torch::Tensor enhanced = models::apply_light_map(x, light);
+  std::vector<torch::Tensor> input_taps;
+  {
+    torch::NoGradGuard no_grad;  // the input branch of the identity loss needs no gradient
+    input_taps = identity_encoder_->taps(x);
+  }
+  const bool warm_up = schedule_.stage() == Stage::reconstruction;
+  const torch::Tensor identity =
+      guidance::kIdentityLossWeight *
+      guidance::identity_distance(identity_encoder_->taps(enhanced), input_taps,
+                                  warm_up ? guidance::kReconstructionWeights : guidance::kIdentityWeights);
+  torch::Tensor guidance_term = torch::zeros({}, x.options());
+  torch::Tensor loss = identity;
+  if (!warm_up) {
+    guidance_term = guidance_->loss(guidance_encoder_->embed(enhanced));
+    loss = guidance_->loss_weight() * guidance_term + kIdentityTermWeight * identity;
+  }
+  optimizer_->zero_grad();
+  loss.backward();
+  reducer_->reduce();
+  optimizer_->step();
+
+  const double psnr = analysis::psnr_y(x, enhanced.detach()).mean().item<double>();
+  torch::Tensor numbers = torch::tensor({loss.item<double>(), guidance_term.item<double>(), identity.item<double>(),
+                                         psnr, guidance_term.item<double>() + kIdentityTermWeight * identity.item<double>()},
+                                        torch::kFloat64);
+  communicator_->all_reduce_sum(numbers);
+  numbers /= double(communicator_->world_size());
+  const auto n = numbers.accessor<double, 1>();
+  return {n[0], n[1], n[2], n[3], n[4]};
+}
+
+void Trainer::reinitialise() {
+  // A fresh network with the §2.4 initialisation from a seed every rank derives alike, and a new optimiser.
+  ++reinitialisations_;
+  torch::manual_seed(dist::stream_seed(options_.seed, uint64_t(1000 + reinitialisations_)));
+  torch::NoGradGuard no_grad;
+  enhancer_->reset_parameters();
+  optimizer_ = std::make_unique<torch::optim::Adam>(enhancer_->parameters(), adam_options());
+  spdlog::warn("re-initialised the enhancer at step {} (PSNR window mean {:.2f} dB below {} dB); warm-up is now {} steps",
+               schedule_.step(), schedule_.window_mean(), options_.schedule.reinit_below_psnr,
+               schedule_.state().reconstruction_steps);
+}
+
+void Trainer::write_sample(const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor input = x.slice(0, 0, 1);
+  const torch::Tensor light = enhancer_->forward(input);
+  const torch::Tensor grid = torch::cat({input[0], models::apply_light_map(input, light)[0],
+                                         light[0].clamp(0, 1).expand({3, -1, -1})},
+                                        /*dim=*/2);
+  const fs::path path = fs::path(options_.run_dir) / "samples" / ("step_" + std::to_string(schedule_.step()) + ".png");
+  io::write_image(path.string(), grid.cpu());
+}
+
+int Trainer::run() {
+  io::ImageFolder folder(options_.backlit);
+  dist::ShardSampler sampler(int64_t(folder.size()), context_.rank(), context_.world_size(), options_.seed);
+  sampler.restore(sampler_state_);
+  io::BatchLoaderOptions loading;
+  loading.image_size = options_.image_size;
+  loading.batch_size = options_.batch_size;
+  loading.threads = options_.loader_threads;
+  loading.seed = options_.seed;
+  io::BatchLoader loader(folder, std::move(sampler), loading);
+
+  spdlog::info("training {} on {} backlit images: {} rank(s) x batch {} at {}x{}, steps {} -> {}", options_.method,
+               folder.size(), context_.world_size(), options_.batch_size, options_.image_size, options_.image_size,
+               schedule_.step(), options_.max_steps);
+  const auto start = std::chrono::steady_clock::now();
+  auto last = start;
+  torch::Tensor last_input;
+  while (schedule_.step() < options_.max_steps) {
+    const io::Batch batch = loader.next();
+    sampler_state_ = batch.next_state;
+    last_input = batch.images.to(context_.device());
+    const Stage stage = schedule_.stage();
+    const int64_t round = schedule_.round();
+    const StepNumbers numbers = step(last_input);
+    const StepDecision decision = schedule_.after_step({numbers.psnr_y, numbers.loss, numbers.extension});
+
+    const auto now = std::chrono::steady_clock::now();
+    const double seconds = std::chrono::duration<double>(now - last).count();
+    last = now;
+    if (metrics_) {
+      metrics_->write({{"step", schedule_.step()},
+                       {"round", round},
+                       {"stage", stage_name(stage)},
+                       {"loss", numbers.loss},
+                       {"guidance_loss", numbers.guidance},
+                       {"identity_loss", numbers.identity},
+                       {"psnr_y", numbers.psnr_y},
+                       {"images_per_second", double(batch.items.size() * context_.world_size()) / seconds},
+                       {"time", std::chrono::duration<double>(now - start).count()}});
+    }
+    if (schedule_.step() % 50 == 0 || schedule_.step() == options_.max_steps) {
+      spdlog::info("step {}/{} round {} ({}): loss {:.4f} guidance {:.4f} identity {:.4f} PSNR_Y {:.2f} dB",
+                   schedule_.step(), options_.max_steps, round, stage_name(stage), numbers.loss, numbers.guidance,
+                   numbers.identity, numbers.psnr_y);
+    }
+    if (decision.reinitialise) reinitialise();
+    if (options_.check_sync_every > 0 && schedule_.step() % options_.check_sync_every == 0) {
+      reducer_->check_parameters_in_sync();
+    }
+    if (context_.is_root()) {
+      const bool periodic = schedule_.step() % options_.checkpoint_every == 0;
+      if (decision.new_best || periodic) {
+        const fs::path saved = save();
+        if (decision.new_best) checkpoints_->snapshot(saved, "best_round" + std::to_string(round) + ".h5");
+      }
+      if (schedule_.step() % options_.sample_every == 0) write_sample(last_input);
+    }
+  }
+  if (context_.is_root()) {
+    if (schedule_.step() % options_.checkpoint_every != 0) save();  // else the loop just saved it
+    if (last_input.defined()) write_sample(last_input);
+    spdlog::info("training finished at step {}; run directory {}", schedule_.step(), options_.run_dir);
+  }
+  communicator_->barrier();
+  return 0;
+}
+
+}  // namespace
+
+int train(const dist::Context& context, const TrainerOptions& options) { return Trainer(context, options).run(); }
+
+}  // namespace rave::launch

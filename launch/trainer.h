@@ -1,0 +1,46 @@
+// The enhancer's training loop (ARCHITECTURE §2, ALGORITHMS §4.2, §4.6.2), run by every rank in lock step:
+// batches from this rank's shard -> enhancer -> guidance + identity losses -> backward -> gradients averaged over
+// the ranks -> Adam. The stage schedule (warm-up, rounds, re-initialisation, extensions, best models) is
+// launch/schedule.h; per-step loss values are averaged over the ranks first so that every rank takes the same
+// schedule decisions. Rank 0 writes checkpoints, metrics.jsonl and sample grids. Resume continues the same
+// trajectory: enhancer, Adam state, schedule, sampler position and guidance come back from the checkpoint.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "dist/context.h"
+#include "launch/schedule.h"
+
+namespace rave::launch {
+
+struct TrainerOptions {
+  std::string method = "rave";
+  std::string backlit;
+  std::string welllit;
+  std::string run_dir = "runs/default";
+  int64_t max_steps = 0;
+  int64_t batch_size = 8;
+  int64_t image_size = 512;
+  uint64_t seed = 1143;
+  std::string backend = "auto";
+  double collective_timeout = 0;
+  std::string resume;           // "", "auto" or a checkpoint path
+  int64_t checkpoint_every = 1000;
+  int keep_checkpoints = 3;
+  int64_t sample_every = 500;
+  int64_t check_sync_every = 0;
+  int loader_threads = 2;
+  std::string clip;             // guidance encoder
+  std::string clip_identity;    // identity encoder
+  std::string residual;         // precomputed residual file (RAVE)
+  double learning_rate = 2e-5;
+  double weight_decay = 1e-3;
+  ScheduleOptions schedule;
+  std::string config_ini;       // stored in checkpoints
+};
+
+// Runs training to options.max_steps; returns the process exit code.
+int train(const dist::Context& context, const TrainerOptions& options);
+
+}  // namespace rave::launch
