@@ -120,7 +120,9 @@ nlohmann::ordered_json text(const Arguments& a) {
   model->encode_text(tokens.narrow(0, 0, std::min<int64_t>(batch, n)));  // warm-up
   std::vector<torch::Tensor> embeddings;
   const auto start = Clock::now();
-  for (int64_t i = 0; i < n; i += batch) embeddings.push_back(model->encode_text(tokens.narrow(0, i, std::min(batch, n - i))));
+  for (int64_t i = 0; i < n; i += batch) {
+    embeddings.push_back(model->encode_text(tokens.narrow(0, i, std::min(batch, n - i))));
+  }
   const double seconds = seconds_since(start);
   // Start token, word, end token of each prompt; padding is not a real token.
   const int64_t real_tokens = (tokens.argmax(-1) + 1).sum().item<int64_t>();

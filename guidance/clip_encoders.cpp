@@ -3,6 +3,8 @@
 #include <filesystem>
 
 #include "dist/error.h"
+#include "guidance/photometric_encoder.h"
+#include "guidance/pixel_identity_encoder.h"
 #include "io/resize.h"
 #include "models/clip/loader.h"
 
@@ -47,18 +49,14 @@ std::vector<torch::Tensor> ClipIdentityEncoder::taps(const torch::Tensor& images
 
 std::unique_ptr<GuidanceEncoder> make_guidance_encoder(const std::string& spec) {
   if (spec.empty()) throw UsageError("no guidance encoder given", "set --clip to a CLIP file or 'photometric'");
-  if (spec == "photometric") {
-    throw UsageError("--clip photometric is not available yet", "give a CLIP ViT file (.pt or .h5)");
-  }
+  if (spec == "photometric") return std::make_unique<PhotometricEncoder>();
   const std::string name = std::filesystem::path(spec).filename().string();
   return std::make_unique<ClipGuidanceEncoder>(models::load_clip(spec), name);
 }
 
 std::unique_ptr<IdentityEncoder> make_identity_encoder(const std::string& spec) {
   if (spec.empty()) throw UsageError("no identity encoder given", "set --clip-identity to a CLIP RN file or 'pixels'");
-  if (spec == "pixels") {
-    throw UsageError("--clip-identity pixels is not available yet", "give a CLIP RN file (.pt or .h5)");
-  }
+  if (spec == "pixels") return std::make_unique<PixelIdentityEncoder>();
   const std::string name = std::filesystem::path(spec).filename().string();
   return std::make_unique<ClipIdentityEncoder>(models::load_clip(spec), name);
 }

@@ -6,7 +6,8 @@ namespace rave::launch {
 const std::vector<Command>& commands() {
   static const std::vector<Command> list = {
       train_command(),   residual_command(), analyze_command(), correct_command(),
-      enhance_command(), eval_command(),     inspect_command(), import_command(),
+      enhance_command(), eval_command(),     report_command(),  plot_command(),
+      inspect_command(), import_command(),
       import_clip_command(), clip_command(), synth_command(),    bench_command(),
   };
   return list;

@@ -5,6 +5,9 @@
 #include <torch/nn/init.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/pooling.h>
+#include <torch/torch.h>
+
+#include <functional>
 
 #include "dist/error.h"
 
@@ -61,15 +64,16 @@ PyramidPoolingImpl::PyramidPoolingImpl(int64_t channels, int64_t reduced) {
                                                        torch::nn::PReLU()));
 }
 
-torch::Tensor PyramidPoolingImpl::forward(const torch::Tensor& x) {
+std::vector<torch::Tensor> PyramidPoolingImpl::branches(const torch::Tensor& x) {
   const std::vector<int64_t> size = {x.size(2), x.size(3)};
-  std::vector<torch::Tensor> parts = {x};
+  std::vector<torch::Tensor> out;
   for (const auto& branch : *features) {
-    parts.push_back(F::interpolate(branch->as<torch::nn::Sequential>()->forward(x),
-                                   F::InterpolateFuncOptions().size(size).mode(torch::kBilinear).align_corners(true)));
+    out.push_back(F::interpolate(branch->as<torch::nn::Sequential>()->forward(x),
+                                 F::InterpolateFuncOptions().size(size).mode(torch::kBilinear).align_corners(true)));
   }
-  return fuse->forward(torch::cat(parts, 1));
+  return out;
 }
+
 
 EnhancerImpl::EnhancerImpl(const EnhancerOptions& options) : options_(options) {
   const ConvPadding& pad = options_.cond_padding();
@@ -100,17 +104,62 @@ void EnhancerImpl::reset_parameters() {
   }
 }
 
-torch::Tensor EnhancerImpl::forward(const torch::Tensor& x) {
-  TORCH_CHECK(x.dim() == 4 && x.size(1) == 3, "Enhancer expects [B,3,H,W], got ", x.sizes());
-  torch::Tensor h = lrelu(cond1(x));
-  h = PPM1(ResidualBlock2(ResidualBlock1(h)));
+torch::Tensor EnhancerImpl::head(const torch::Tensor& x) {
+  return ResidualBlock2(ResidualBlock1(lrelu(cond1(x))));
+}
+
+torch::Tensor EnhancerImpl::tail(const torch::Tensor& concatenation) {
+  torch::Tensor h = PPM1->fuse->forward(concatenation);
   h = ResidualBlock4(ResidualBlock3(condx(h)));
   h = ResidualBlock6(ResidualBlock5(condy(h)));
   torch::Tensor light = cond_add1(h);
   return in_place() ? light.relu_() : torch::relu(light);
 }
 
+torch::Tensor EnhancerImpl::forward(const torch::Tensor& x) {
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == 3, "Enhancer expects [B,3,H,W], got ", x.sizes());
+  const torch::Tensor pyramid_input = head(x);
+  std::vector<torch::Tensor> parts = PPM1->branches(pyramid_input);
+  parts.insert(parts.begin(), pyramid_input);
+  return tail(torch::cat(parts, 1));
+}
+
 torch::Tensor EnhancerImpl::enhance(const torch::Tensor& x) { return apply_light_map(x, forward(x)); }
+
+torch::Tensor EnhancerImpl::forward_tiled(const torch::Tensor& x, int64_t tile) {
+  const int64_t height = x.size(2), width = x.size(3);
+  if (tile <= 0 || (height <= tile && width <= tile)) return forward(x);
+  TORCH_CHECK(!torch::GradMode::is_enabled(), "Enhancer::forward_tiled is for inference (no autograd)");
+  // 3x3 convolutions before PPM1 (cond1, two per residual block) and after it (fuse, condx, condy, cond_add1,
+  // two per residual block): how far a wrong value at a tile's cut edge can travel inwards.
+  constexpr int64_t kHaloBefore = 5, kHaloAfter = 12;
+  using torch::indexing::Slice;
+  // Fills `out` tile by tile with stage(rows, columns) over the grown tile, cropped back to the tile.
+  const auto tiled = [&](torch::Tensor out, int64_t halo, const std::function<torch::Tensor(Slice, Slice)>& stage) {
+    for (int64_t top = 0; top < height; top += tile) {
+      for (int64_t left = 0; left < width; left += tile) {
+        const int64_t bottom = std::min(top + tile, height), right = std::min(left + tile, width);
+        const int64_t grown_top = std::max<int64_t>(0, top - halo), grown_left = std::max<int64_t>(0, left - halo);
+        const torch::Tensor grown = stage(Slice(grown_top, std::min(height, bottom + halo)),
+                                          Slice(grown_left, std::min(width, right + halo)));
+        out.index({Slice(), Slice(), Slice(top, bottom), Slice(left, right)})
+            .copy_(grown.index({Slice(), Slice(), Slice(top - grown_top, bottom - grown_top),
+                                Slice(left - grown_left, right - grown_left)}));
+      }
+    }
+    return out;
+  };
+  const torch::Tensor pyramid_input =
+      tiled(torch::empty({x.size(0), 32, height, width}, x.options()), kHaloBefore,
+            [&](Slice rows, Slice columns) { return head(x.index({Slice(), Slice(), rows, columns})); });
+  std::vector<torch::Tensor> parts = PPM1->branches(pyramid_input);
+  parts.insert(parts.begin(), pyramid_input);
+  return tiled(torch::empty({x.size(0), 1, height, width}, x.options()), kHaloAfter, [&](Slice rows, Slice columns) {
+    std::vector<torch::Tensor> crops;
+    for (const auto& part : parts) crops.push_back(part.index({Slice(), Slice(), rows, columns}));
+    return tail(torch::cat(crops, 1));
+  });
+}
 
 torch::Tensor apply_light_map(const torch::Tensor& x, const torch::Tensor& light_map) {
   torch::Tensor enhanced = x / (light_map + 1e-9);

@@ -43,11 +43,13 @@ class ResidualBlockImpl : public torch::nn::Module {
 TORCH_MODULE(ResidualBlock);
 
 // Pyramid pooling with bins 1, 2, 3, 6 (§2.2): each branch pools, projects 32 -> 8 channels and is upsampled
-// back (bilinear, align_corners); input and branches are concatenated and fused back to 32 channels.
+// back (bilinear, align_corners); input and branches are concatenated and fused back to 32 channels. The
+// enhancer applies the two halves itself (branches, then fuse) so that it can run the fuse in tiles.
 class PyramidPoolingImpl : public torch::nn::Module {
  public:
   PyramidPoolingImpl(int64_t channels, int64_t reduced);
-  torch::Tensor forward(const torch::Tensor& x);
+  // The four branches, each upsampled back to x's size.
+  std::vector<torch::Tensor> branches(const torch::Tensor& x);
 
   torch::nn::ModuleList features{nullptr};  // features.<i> = [pool, 1x1 conv, PReLU]
   torch::nn::Sequential fuse{nullptr};      // fuse = [3x3 conv, PReLU]
@@ -62,6 +64,13 @@ class EnhancerImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
   // clamp(x / (forward(x) + 1e-9), 0, 1).
   torch::Tensor enhance(const torch::Tensor& x);
+  // forward(x), bit for bit, with far less memory for large images; inference only (no autograd). Every layer
+  // is local except PPM1's pooling, so the layers before PPM1 and those after it each run tile by tile: a tile
+  // of tile x tile output pixels is computed from the input grown by one pixel per 3x3 convolution on each side
+  // that lies inside the image (the sides on the image border get the layers' own padding, as in forward) and
+  // cropped back. Full-resolution maps kept: PPM1's 32-channel input and its four 8-channel branches.
+  // tile <= 0, or an image within one tile: forward(x).
+  torch::Tensor forward_tiled(const torch::Tensor& x, int64_t tile);
 
   // §2.4: every convolution weight from N(0, 0.02^2); biases keep the default U(+-1/sqrt(fan_in)); PReLU 0.25.
   void reset_parameters();
@@ -74,6 +83,11 @@ class EnhancerImpl : public torch::nn::Module {
   PyramidPooling PPM1{nullptr};
 
  private:
+  // The layers before PPM1 (x -> its 32-channel input) and after its pooling (the concatenation of that input
+  // and the four branches -> light map); both are local, unlike the pooling.
+  torch::Tensor head(const torch::Tensor& x);
+  torch::Tensor tail(const torch::Tensor& concatenation);
+
   EnhancerOptions options_;
 };
 TORCH_MODULE(Enhancer);

@@ -11,6 +11,8 @@ Command analyze_command();
 Command correct_command();
 Command enhance_command();
 Command eval_command();
+Command report_command();
+Command plot_command();
 Command inspect_command();
 Command import_command();
 Command import_clip_command();

@@ -22,7 +22,9 @@ void declare(io::OptionSet& options) {
 int run(const Invocation& invocation) {
   const auto& options = invocation.options;
   for (const char* name : {"from", "to"}) {
-    if (!options.count(name)) throw UsageError(std::string("rave import-clip needs --") + name, "see rave import-clip --help");
+    if (!options.count(name)) {
+      throw UsageError(std::string("rave import-clip needs --") + name, "see rave import-clip --help");
+    }
   }
   const std::string from = options["from"].as<std::string>(), to = options["to"].as<std::string>();
   models::ClipLoadOptions load;

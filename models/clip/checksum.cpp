@@ -74,9 +74,10 @@ bool check_known_sha256(const std::string& path) {
     spdlog::debug("{}: SHA-256 matches OpenAI's published {}", path, expected);
     return true;
   }
-  spdlog::warn("{}: SHA-256 {} differs from OpenAI's published {} for this file name; the file is damaged or not "
-               "the official one (download it again if results look wrong)",
-               path, actual, expected);
+  spdlog::warn(
+      "{}: SHA-256 {} differs from OpenAI's published {} for this file name; the file is damaged or not "
+      "the official one (download it again if results look wrong)",
+      path, actual, expected);
   return false;
 }
 

@@ -10,32 +10,34 @@ namespace rave::models {
 
 ClipModelImpl::ClipModelImpl(const ClipConfig& c) : config_(c) {
   c.validate("ClipModel");
-  positional_embedding = register_parameter("positional_embedding", torch::randn({c.context_length, c.transformer_width}) * 0.01);
-  text_projection = register_parameter(
-      "text_projection",
-      torch::randn({c.transformer_width, c.embed_dim}) / std::sqrt(static_cast<double>(c.transformer_width)));
+  positional_embedding =
+      register_parameter("positional_embedding", torch::randn({c.context_length, c.transformer_width}) * 0.01);
+  text_projection = register_parameter("text_projection", torch::randn({c.transformer_width, c.embed_dim}) /
+                                                              std::sqrt(static_cast<double>(c.transformer_width)));
   logit_scale = register_parameter("logit_scale", torch::full({}, std::log(1.0 / 0.07)));
   if (c.is_vit()) {
-    vit = register_module("visual", VisionTransformer(VisionTransformerOptions{
-                                        c.image_resolution, c.vision_patch_size, c.vision_width,
-                                        c.vision_layers.at(0), c.vision_heads, c.embed_dim}));
+    vit = register_module(
+        "visual", VisionTransformer(VisionTransformerOptions{c.image_resolution, c.vision_patch_size, c.vision_width,
+                                                             c.vision_layers.at(0), c.vision_heads, c.embed_dim}));
   } else {
-    resnet = register_module("visual", ModifiedResNet(ModifiedResNetOptions{c.vision_layers, c.vision_width,
-                                                                            c.vision_heads, c.image_resolution,
-                                                                            c.embed_dim}));
+    resnet =
+        register_module("visual", ModifiedResNet(ModifiedResNetOptions{c.vision_layers, c.vision_width, c.vision_heads,
+                                                                       c.image_resolution, c.embed_dim}));
   }
-  transformer = register_module("transformer", Transformer(c.transformer_width, c.transformer_layers, c.transformer_heads));
+  transformer =
+      register_module("transformer", Transformer(c.transformer_width, c.transformer_layers, c.transformer_heads));
   token_embedding = register_module("token_embedding", torch::nn::Embedding(c.vocab_size, c.transformer_width));
-  ln_final = register_module("ln_final", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.transformer_width}).eps(1e-5)));
+  ln_final =
+      register_module("ln_final", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.transformer_width}).eps(1e-5)));
   for (auto& parameter : parameters()) parameter.set_requires_grad(false);
   eval();
 }
 
 void ClipModelImpl::check_images(const torch::Tensor& images, const char* what) const {
   if (images.dim() != 4 || images.size(1) != 3) {
-    throw Error(std::string(what) + " takes normalised images [B, 3, H, W]; got " + std::to_string(images.dim()) +
-                    "-d input",
-                "preprocess with io::clip_preprocess (variant B) or squash_bilinear + clip_normalize (variant A)");
+    throw Error(
+        std::string(what) + " takes normalised images [B, 3, H, W]; got " + std::to_string(images.dim()) + "-d input",
+        "preprocess with io::clip_preprocess (variant B) or squash_bilinear + clip_normalize (variant A)");
   }
 }
 
@@ -43,8 +45,8 @@ torch::Tensor ClipModelImpl::encode_image(const torch::Tensor& images) {
   check_images(images, "encode_image");
   const int64_t r = config_.image_resolution;
   if (images.size(2) != r || images.size(3) != r) {
-    throw Error("encode_image: this CLIP model takes " + std::to_string(r) + "x" + std::to_string(r) +
-                    " images; got " + std::to_string(images.size(2)) + "x" + std::to_string(images.size(3)),
+    throw Error("encode_image: this CLIP model takes " + std::to_string(r) + "x" + std::to_string(r) + " images; got " +
+                    std::to_string(images.size(2)) + "x" + std::to_string(images.size(3)),
                 "resize to the model's resolution first (io/resize.h)");
   }
   AutocastGuard autocast(precision_, images.device());
@@ -71,8 +73,8 @@ torch::Tensor ClipModelImpl::encode_text(const torch::Tensor& ids) {
   // The end token has the largest id, so the first argmax of a row is its end position.
   const torch::Tensor eot = ids.argmax(-1);
   const int64_t length = eot.max().item<int64_t>() + 1;
-  const torch::Tensor x = token_embedding(ids.narrow(1, 0, length).to(torch::kLong)) +
-                          positional_embedding.narrow(0, 0, length);
+  const torch::Tensor x =
+      token_embedding(ids.narrow(1, 0, length).to(torch::kLong)) + positional_embedding.narrow(0, 0, length);
   return encode_text_tokens(x, eot);
 }
 

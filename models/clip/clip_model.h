@@ -45,8 +45,8 @@ class ClipModelImpl : public torch::nn::Module {
 
   // State-dict members, in the order of the OpenAI state dict.
   torch::Tensor positional_embedding, text_projection, logit_scale;
-  VisionTransformer vit{nullptr};         // registered as "visual" when config().is_vit()
-  ModifiedResNet resnet{nullptr};         // registered as "visual" otherwise
+  VisionTransformer vit{nullptr};  // registered as "visual" when config().is_vit()
+  ModifiedResNet resnet{nullptr};  // registered as "visual" otherwise
   Transformer transformer{nullptr};
   torch::nn::Embedding token_embedding{nullptr};
   torch::nn::LayerNorm ln_final{nullptr};

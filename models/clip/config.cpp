@@ -154,7 +154,8 @@ ClipConfig ClipConfig::from_json(const std::string& json, const std::string& sou
     c.embed_dim = j.at("embed_dim").get<int64_t>();
     c.image_resolution = j.at("image_resolution").get<int64_t>();
     const auto& layers = j.at("vision_layers");
-    c.vision_layers = layers.is_array() ? layers.get<std::vector<int64_t>>() : std::vector<int64_t>{layers.get<int64_t>()};
+    c.vision_layers =
+        layers.is_array() ? layers.get<std::vector<int64_t>>() : std::vector<int64_t>{layers.get<int64_t>()};
     c.vision_width = j.at("vision_width").get<int64_t>();
     const auto& patch = j.at("vision_patch_size");
     c.vision_patch_size = patch.is_null() ? 0 : patch.get<int64_t>();

@@ -41,9 +41,9 @@ const char32_t* lookup(std::u32string_view name) {
     ascii.push_back(static_cast<char>(c));
   }
   const auto* end = tables::kNamed + tables::kNamedSize;
-  const auto* it = std::lower_bound(tables::kNamed, end, ascii, [](const tables::NamedReference& e, const std::string& v) {
-    return std::strcmp(e.name, v.c_str()) < 0;
-  });
+  const auto* it = std::lower_bound(
+      tables::kNamed, end, ascii,
+      [](const tables::NamedReference& e, const std::string& v) { return std::strcmp(e.name, v.c_str()) < 0; });
   return it != end && ascii == it->name ? it->text : nullptr;
 }
 

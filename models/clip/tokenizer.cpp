@@ -106,8 +106,8 @@ bool matches_at(std::u32string_view text, std::size_t pos, std::string_view lite
 // (IGNORECASE): the alternatives are tried in this order at each position; characters no alternative matches
 // (white space) are skipped.
 std::vector<std::u32string_view> pre_tokenize(std::u32string_view text) {
-  static constexpr std::string_view kLiterals[] = {kStartOfText, kEndOfText, "'s", "'t", "'re", "'ve",
-                                                   "'m",         "'ll",      "'d"};
+  static constexpr std::string_view kLiterals[] = {kStartOfText, kEndOfText, "'s",  "'t", "'re",
+                                                   "'ve",        "'m",       "'ll", "'d"};
   std::vector<std::u32string_view> pieces;
   std::size_t pos = 0;
   while (pos < text.size()) {
@@ -272,8 +272,8 @@ std::vector<int32_t> Tokenizer::tokenize_ids(const std::string& text, Truncation
     if (truncation == Truncation::kError) {
       throw UsageError("the text '" + shorten(text) + "' is " + std::to_string(length) +
                            " tokens long with start and end; the context length is " + std::to_string(context_length),
-                       "shorten the text, or choose truncation (keeps the first " +
-                           std::to_string(context_length - 1) + " tokens and ends with the end token)");
+                       "shorten the text, or choose truncation (keeps the first " + std::to_string(context_length - 1) +
+                           " tokens and ends with the end token)");
     }
     ids.resize(static_cast<std::size_t>(context_length));
     ids.back() = end_of_text_;
@@ -297,9 +297,9 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids) const {
   std::string raw;
   for (int32_t id : ids) {
     if (id < 0 || id >= vocab_size()) {
-      throw UsageError("token id " + std::to_string(id) + " is outside the vocabulary (0.." +
-                           std::to_string(vocab_size() - 1) + ")",
-                       "ids come from tokenize with the same merges file");
+      throw UsageError(
+          "token id " + std::to_string(id) + " is outside the vocabulary (0.." + std::to_string(vocab_size() - 1) + ")",
+          "ids come from tokenize with the same merges file");
     }
     raw += token_bytes_[static_cast<std::size_t>(id)];
   }

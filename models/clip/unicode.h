@@ -14,10 +14,10 @@ namespace rave::models::unicode {
 std::u32string decode_utf8(std::string_view bytes);
 std::string encode_utf8(std::u32string_view text);
 
-bool is_letter(char32_t c);         // \p{L}
-bool is_number(char32_t c);         // \p{N}
-bool is_white_space(char32_t c);    // \s of the regex module: the White_Space property
-bool is_python_space(char32_t c);   // str.isspace(): also U+001C..U+001F, which \s does not match
+bool is_letter(char32_t c);        // \p{L}
+bool is_number(char32_t c);        // \p{N}
+bool is_white_space(char32_t c);   // \s of the regex module: the White_Space property
+bool is_python_space(char32_t c);  // str.isspace(): also U+001C..U+001F, which \s does not match
 // [^\s\p{L}\p{N}] under IGNORECASE: also excludes the few marks whose case variants are letters (U+0345).
 bool is_symbol(char32_t c);
 // The ASCII letter `c` matches case-insensitively (simple case folding; e.g. U+017F long s matches 's').

@@ -17,8 +17,8 @@ struct SpecialLower {  // one code point lower-cased to two
 };
 
 extern const Range kLetter[], kNumber[], kWhiteSpace[], kPythonSpace[], kCased[], kCaseIgnorable[], kNotSymbol[];
-extern const std::size_t kLetterSize, kNumberSize, kWhiteSpaceSize, kPythonSpaceSize, kCasedSize,
-    kCaseIgnorableSize, kNotSymbolSize;
+extern const std::size_t kLetterSize, kNumberSize, kWhiteSpaceSize, kPythonSpaceSize, kCasedSize, kCaseIgnorableSize,
+    kNotSymbolSize;
 extern const Mapping kLower[], kAsciiFold[];
 extern const std::size_t kLowerSize, kAsciiFoldSize;
 extern const SpecialLower kLowerSpecial[];

@@ -20,7 +20,7 @@ VisionTransformerImpl::VisionTransformerImpl(const VisionTransformerOptions& o) 
 
 torch::Tensor VisionTransformerImpl::forward(const torch::Tensor& images) {
   torch::Tensor x = conv1(images.to(conv1->weight.scalar_type()));  // [B, width, grid, grid]
-  x = x.flatten(2).transpose(1, 2);                                  // [B, grid², width], row-major patches
+  x = x.flatten(2).transpose(1, 2);                                 // [B, grid², width], row-major patches
   const torch::Tensor cls = class_embedding.to(x.scalar_type()).expand({x.size(0), 1, x.size(2)});
   x = torch::cat({cls, x}, 1) + positional_embedding.to(x.scalar_type());
   x = transformer(layer_norm_fp32(ln_pre, x), torch::Tensor());

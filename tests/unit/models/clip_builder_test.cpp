@@ -56,7 +56,10 @@ StateDict state_of(ClipModelImpl& model) {
   return state;
 }
 
-void expect_same_config(const ClipConfig& a, const ClipConfig& b) { EXPECT_EQ(a.to_json(), b.to_json()); EXPECT_EQ(a.vision_heads, b.vision_heads); }
+void expect_same_config(const ClipConfig& a, const ClipConfig& b) {
+  EXPECT_EQ(a.to_json(), b.to_json());
+  EXPECT_EQ(a.vision_heads, b.vision_heads);
+}
 
 TEST(ClipBuilder, VitB32HasTheReferenceParametersAndKeys) {
   ClipModel model(ClipConfig::vit_b32());

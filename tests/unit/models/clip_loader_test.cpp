@@ -86,17 +86,16 @@ TEST(ClipLoader, FilesThatAreNotClip) {
   EXPECT_NE(io_error([&] { read_clip_state((dir / "absent.pt").string()); }).find("cannot open the CLIP model"),
             std::string::npos);
   std::ofstream(dir / "notes.txt") << "not a model";
-  EXPECT_NE(io_error([&] { read_clip_state((dir / "notes.txt").string()); })
-                .find("notes.txt is neither a TorchScript archive (zip) nor an HDF5 file"),
+  EXPECT_NE(io_error([&] {
+              read_clip_state((dir / "notes.txt").string());
+            }).find("notes.txt is neither a TorchScript archive (zip) nor an HDF5 file"),
             std::string::npos);
 
   // A valid TorchScript archive of something else.
   torch::jit::Module other("Other");
   other.register_parameter("weight", torch::ones({3}), false);
   other.save((dir / "other.pt").string());
-  const std::string message = io_error([&] {
-    build_clip(read_clip_state((dir / "other.pt").string()), "other.pt");
-  });
+  const std::string message = io_error([&] { build_clip(read_clip_state((dir / "other.pt").string()), "other.pt"); });
   EXPECT_NE(message.find("other.pt is not a CLIP state dict: the key 'visual.layer1.0.conv1.weight' is missing"),
             std::string::npos)
       << message;

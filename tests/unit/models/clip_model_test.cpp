@@ -1,10 +1,11 @@
 // ClipModel behaviour that needs no reference numbers: frozen parameters with gradients flowing to the inputs,
 // the causal structure of the soft-prompt path, bf16 autocast, and input errors.
+#include "models/clip/clip_model.h"
+
 #include <ATen/autocast_mode.h>
 #include <gtest/gtest.h>
 
 #include "dist/error.h"
-#include "models/clip/clip_model.h"
 
 namespace rave::models {
 namespace {
@@ -48,8 +49,8 @@ TEST(ClipModel, SoftPromptIsCausal) {
   EXPECT_GT(prompts.grad().narrow(1, 0, 6).abs().sum().item<double>(), 0);
   EXPECT_EQ(prompts.grad().narrow(1, 6, 6).abs().sum().item<double>(), 0);
   // Per-row indices, and the same rows through token ids.
-  const torch::Tensor ids = torch::tensor({{1, 7, 59, 0, 0, 0, 0, 0, 0, 0, 0, 0}, {1, 8, 9, 10, 59, 0, 0, 0, 0, 0, 0, 0}},
-                                          torch::kInt32);
+  const torch::Tensor ids =
+      torch::tensor({{1, 7, 59, 0, 0, 0, 0, 0, 0, 0, 0, 0}, {1, 8, 9, 10, 59, 0, 0, 0, 0, 0, 0, 0}}, torch::kInt32);
   torch::NoGradGuard no_grad;
   const torch::Tensor embedded = model->token_embedding(ids.to(torch::kLong));
   const torch::Tensor by_ids = model->encode_text(ids);
@@ -85,9 +86,9 @@ TEST(ClipModel, Bf16AutocastIsCloseAndScoped) {
 
 TEST(ClipModel, InputErrors) {
   ClipModel vit(small(true));
-  EXPECT_THROW(vit->encode_image(torch::zeros({1, 3, 32, 32})), Error);  // wrong resolution
-  EXPECT_THROW(vit->encode_image(torch::zeros({3, 64, 64})), Error);     // no batch dimension
-  EXPECT_THROW(vit->image_features(torch::zeros({1, 3, 64, 64})), Error);  // taps are ResNet-only
+  EXPECT_THROW(vit->encode_image(torch::zeros({1, 3, 32, 32})), Error);         // wrong resolution
+  EXPECT_THROW(vit->encode_image(torch::zeros({3, 64, 64})), Error);            // no batch dimension
+  EXPECT_THROW(vit->image_features(torch::zeros({1, 3, 64, 64})), Error);       // taps are ResNet-only
   EXPECT_THROW(vit->encode_text(torch::zeros({1, 13}, torch::kInt32)), Error);  // longer than the context
   EXPECT_THROW(vit->encode_text(torch::zeros({1, 12})), Error);                 // not integer ids
 }

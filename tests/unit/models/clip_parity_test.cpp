@@ -64,8 +64,8 @@ void check_model(ClipModelImpl& model, const std::string& group, const std::stri
   EXPECT_EQ(eos.item<int32_t>(), 17);
   // The prompt initialisation is the token embedding of the 16-X prompt.
   const torch::Tensor init = ref.read(group + "/prompt/embedding_init");
-  expect_close(label + " prompt/embedding_init", model.token_embedding(tokens.narrow(0, 0, 1).to(torch::kLong)).expand({2, -1, -1}),
-               init);
+  expect_close(label + " prompt/embedding_init",
+               model.token_embedding(tokens.narrow(0, 0, 1).to(torch::kLong)).expand({2, -1, -1}), init);
   for (const std::string which : {"init", "perturbed"}) {
     expect_close(label + " prompt/output_" + which,
                  model.encode_text_embeddings(ref.read(group + "/prompt/embedding_" + which), eos),

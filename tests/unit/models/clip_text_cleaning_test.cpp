@@ -12,11 +12,13 @@ std::string unescape(const std::string& text) {
   return unicode::encode_utf8(html::unescape(unicode::decode_utf8(text)));
 }
 
-std::string lower(const std::string& text) { return unicode::encode_utf8(unicode::to_lower(unicode::decode_utf8(text))); }
+std::string lower(const std::string& text) {
+  return unicode::encode_utf8(unicode::to_lower(unicode::decode_utf8(text)));
+}
 
 TEST(ClipUnicode, Utf8ReplacementFollowsPython) {
   // bytes.decode("utf-8", "replace"): one U+FFFD per maximal ill-formed subpart.
-  EXPECT_EQ(unicode::decode_utf8("a\xE3\x81"), U"a\uFFFD");              // truncated 3-byte sequence
+  EXPECT_EQ(unicode::decode_utf8("a\xE3\x81"), U"a\uFFFD");                // truncated 3-byte sequence
   EXPECT_EQ(unicode::decode_utf8("\xED\xA0\x80"), U"\uFFFD\uFFFD\uFFFD");  // encoded surrogate
   EXPECT_EQ(unicode::decode_utf8("\xC0\xAF"), U"\uFFFD\uFFFD");            // overlong
   EXPECT_EQ(unicode::decode_utf8("\xF0\x9F\x98"), U"\uFFFD");
@@ -53,10 +55,10 @@ TEST(ClipUnicode, ClassesAreUnicodeNotAscii) {
 }
 
 TEST(ClipUnicode, LowerIsPythonsFullMapping) {
-  EXPECT_EQ(lower("\u0130stanbul"), "i\u0307stanbul");  // İ -> i + combining dot
+  EXPECT_EQ(lower("\u0130stanbul"), "i\u0307stanbul");                       // İ -> i + combining dot
   EXPECT_EQ(lower("\u039F\u0394\u039F\u03A3"), "\u03BF\u03B4\u03BF\u03C2");  // ΟΔΟΣ -> οδος (final sigma)
-  EXPECT_EQ(lower("\u03A3\u0391"), "\u03C3\u03B1");                         // not final: σα
-  EXPECT_EQ(lower("\u0391\u03A3'"), "\u03B1\u03C2'");                       // apostrophe is case-ignorable
+  EXPECT_EQ(lower("\u03A3\u0391"), "\u03C3\u03B1");                          // not final: σα
+  EXPECT_EQ(lower("\u0391\u03A3'"), "\u03B1\u03C2'");                        // apostrophe is case-ignorable
   EXPECT_EQ(lower("\u0391\u03A3'\u0391"), "\u03B1\u03C3'\u03B1");
   EXPECT_EQ(lower(" \u03A3 "), " \u03C3 ");
   EXPECT_EQ(lower("\u2160\u216B \u00C9COLE \u24B6"), "\u2170\u217B \u00E9cole \u24D0");
@@ -77,7 +79,7 @@ TEST(ClipHtml, UnescapeMatchesPythonHtmlModule) {
   EXPECT_EQ(unescape("&#39;&#x27;&#X41&#65"), "''AA");
   EXPECT_EQ(unescape("&#128;&#0;&#x81;"), "\u20AC\uFFFD\u0081");  // HTML5 rewrites
   EXPECT_EQ(unescape("&#xD800;&#1114112;&#99999999999999999999;"), "\uFFFD\uFFFD\uFFFD");
-  EXPECT_EQ(unescape("a&#1;b&#xFFFF;c"), "abc");  // controls and noncharacters are dropped
+  EXPECT_EQ(unescape("a&#1;b&#xFFFF;c"), "abc");                     // controls and noncharacters are dropped
   EXPECT_EQ(unescape("&NotNestedGreaterGreater;"), "\u2AA2\u0338");  // two code points
   EXPECT_EQ(unescape("&\u00E9;"), "&\u00E9;");
 }

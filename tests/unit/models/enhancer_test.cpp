@@ -81,6 +81,21 @@ TEST(Enhancer, LightMapKeepsTheInputSizeAndGradientsFlow) {
   }
 }
 
+// Tiling must not change a single bit: every padding mode, tiles that do not divide the image (a last tile of
+// one row or column), and a tile larger than the image.
+TEST(Enhancer, TiledForwardIsBitIdentical) {
+  torch::manual_seed(3);
+  for (const char* padding : {"zeros", "reflect"}) {
+    Enhancer enhancer(EnhancerOptions().cond_padding(conv_padding_from_name(padding)));
+    torch::InferenceMode inference;
+    const auto x = torch::rand({1, 3, 33, 50});
+    const auto expected = enhancer(x);
+    for (const int64_t tile : {7, 20, 64}) {
+      EXPECT_TRUE(torch::equal(enhancer->forward_tiled(x, tile), expected)) << padding << ", tile " << tile;
+    }
+  }
+}
+
 TEST(Enhancer, PaddingNames) {
   EXPECT_EQ(conv_padding_name(conv_padding_from_name("reflect")), "reflect");
   EXPECT_EQ(conv_padding_name(conv_padding_from_name("zeros")), "zeros");
@@ -193,6 +208,7 @@ TEST_P(ReferenceOutputs, MatchPyTorch) {
     };
     const auto x = select(reference.read(group + "/input"));
     const auto light = enhancer(x);
+    EXPECT_TRUE(torch::equal(enhancer->forward_tiled(x, 100), light)) << "tiled, " << group;
     const auto expected = [&](const std::string& name) {
       return select(reference.read(group + "/" + checkpoint + "/" + name));
     };

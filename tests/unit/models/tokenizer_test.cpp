@@ -152,8 +152,10 @@ TEST_F(ClipTokenizer, Truncation) {
   EXPECT_EQ(tokenizer_->tokenize_ids(fits, Truncation::kError).back(), 49407);
   EXPECT_THROW(tokenizer_->tokenize_ids(fits + "a", Truncation::kError), UsageError);
   // A shorter context (as used for tests) pads and truncates the same way.
-  EXPECT_EQ(tokenizer_->tokenize_ids("a photo", Truncation::kError, 5), std::vector<int32_t>({49406, 320, 1125, 49407, 0}));
-  EXPECT_EQ(tokenizer_->tokenize_ids("a photo of", Truncation::kKeepEot, 4), std::vector<int32_t>({49406, 320, 1125, 49407}));
+  EXPECT_EQ(tokenizer_->tokenize_ids("a photo", Truncation::kError, 5),
+            std::vector<int32_t>({49406, 320, 1125, 49407, 0}));
+  EXPECT_EQ(tokenizer_->tokenize_ids("a photo of", Truncation::kKeepEot, 4),
+            std::vector<int32_t>({49406, 320, 1125, 49407}));
   const torch::Tensor batch = tokenizer_->tokenize({"dark", "normal light"});
   EXPECT_EQ(batch.dtype(), torch::kInt32);
   EXPECT_EQ(batch.sizes(), torch::IntArrayRef({2, 77}));
