@@ -15,7 +15,9 @@ const cv::Scalar kInk(40, 40, 40), kGrid(221, 221, 221), kAxis(136, 136, 136);
 
 cv::Scalar bgr(const Rgb& c) { return cv::Scalar(c.b, c.g, c.r); }
 
-cv::Point at(double x, double y) { return cv::Point(static_cast<int>(std::lround(x)), static_cast<int>(std::lround(y))); }
+cv::Point at(double x, double y) {
+  return cv::Point(static_cast<int>(std::lround(x)), static_cast<int>(std::lround(y)));
+}
 
 // Text with its anchor: align 0 = left, 0.5 = centred, 1 = right; y is the baseline.
 void put(cv::Mat& image, const std::string& content, double x, double y, double align = 0, double scale = kScale,

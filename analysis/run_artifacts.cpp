@@ -50,7 +50,8 @@ std::vector<TokenScore> token_list(const nlohmann::json& j, const char* key, con
   for (const auto& entry : j[key]) {
     if (!entry.is_object() || !entry.contains("token") || !entry["token"].is_string() || !entry.contains("score") ||
         !entry["score"].is_number()) {
-      throw IoError(path.string() + ": entries of \"" + std::string(key) + "\" need a string \"token\" and a number \"score\"",
+      throw IoError(path.string() + ": entries of \"" + std::string(key) +
+                        "\" need a string \"token\" and a number \"score\"",
                     "write the file with rave analyze --json");
     }
     tokens.push_back({entry["token"].get<std::string>(), entry["score"].get<double>()});

@@ -17,8 +17,9 @@ std::string num(double v) {
 }
 
 std::string open_svg(int width, int height, const std::string& title) {
-  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(width) + "\" height=\"" +
-         std::to_string(height) + "\" style=\"max-width:100%;height:auto\" viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) +
+  const std::string w = std::to_string(width), h = std::to_string(height);
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + w + "\" height=\"" + h +
+         "\" style=\"max-width:100%;height:auto\" viewBox=\"0 0 " + w + " " + h +
          "\" role=\"img\" font-family=\"sans-serif\" font-size=\"12\"><title>" + html_escape(title) +
          "</title><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>";
 }
@@ -58,7 +59,9 @@ std::string chart_svg(const Chart& chart, int width, int height) {
     const double x0 = f.px(band.x0), x1 = f.px(band.x1);
     out << "<rect x=\"" << num(x0) << "\" y=\"" << num(f.top) << "\" width=\"" << num(std::max(x1 - x0, 1.0))
         << "\" height=\"" << num(f.bottom - f.top) << "\" fill=\"" << css_colour(band_colour(band.label)) << "\"/>";
-    if (x1 - x0 > 8.0 * band.label.size()) out << text(x0 + 4, f.top + 14, band.label, "fill=\"#666\" font-size=\"11\"");
+    if (x1 - x0 > 8.0 * band.label.size()) {
+      out << text(x0 + 4, f.top + 14, band.label, "fill=\"#666\" font-size=\"11\"");
+    }
   }
   const double x_spacing = f.x_ticks.size() > 1 ? f.x_ticks[1] - f.x_ticks[0] : 1;
   const double y_spacing = f.y_ticks.size() > 1 ? f.y_ticks[1] - f.y_ticks[0] : 1;

@@ -9,7 +9,7 @@
 
 namespace rave::analysis {
 
-std::string chart_svg(const Chart& chart, int width = 760, int height = 320);
+std::string chart_svg(const Chart& chart, int width = 1000, int height = 340);
 
 struct Bar {
   std::string label;

@@ -96,7 +96,8 @@ TEST(Evaluate, IdenticalFoldersScorePerfectly) {
   std::string header, first;
   std::getline(csv, header);
   std::getline(csv, first);
-  EXPECT_EQ(header, "stem,pred,gt,psnr_y,psnr_rgb,ssim,psnr_reference,ssim_reference,clip_backlit_pred,clip_backlit_gt");
+  EXPECT_EQ(header,
+            "stem,pred,gt,psnr_y,psnr_rgb,ssim,psnr_reference,ssim_reference,clip_backlit_pred,clip_backlit_gt");
   EXPECT_EQ(first.rfind("0,", 0), 0u);
 }
 
@@ -106,7 +107,8 @@ TEST(Evaluate, ScriptedLpipsAndInception) {
   write_images(dir / "gt", 4);
   EvalOptions options;
   // LPIPS stand-in: mean absolute difference of the [-1,1] inputs per pair.
-  options.lpips_model = save_module(dir / "lpips.pt", "def forward(self, x, y):\n  return (x - y).abs().mean([1, 2, 3])\n");
+  options.lpips_model =
+      save_module(dir / "lpips.pt", "def forward(self, x, y):\n  return (x - y).abs().mean([1, 2, 3])\n");
   // Inception stand-in: per-channel means as 3-d features, [B,3,1,1] like a pool layer.
   options.inception_model = save_module(dir / "inception.pt", "def forward(self, x):\n  return x.mean([2, 3], True)\n");
   const EvalResult result = evaluate(pair_folders(dir / "pred", dir / "gt"), options, nullptr);

@@ -60,7 +60,8 @@ void write_run(const fs::path& run) {
   for (int step : {20, 40, 60}) io::write_image((run / "samples" / ("step_" + std::to_string(step) + ".png")).string(),
                                                 sample_grid(0.6 + step / 200.0));
   for (int step : {20, 60}) {
-    io::h5::File file = io::h5::File::create((run / "checkpoints" / ("step_000000" + std::to_string(step) + ".h5")).string());
+    const fs::path path = run / "checkpoints" / ("step_000000" + std::to_string(step) + ".h5");
+    io::h5::File file = io::h5::File::create(path.string());
     file.set_attribute("/", "format", "rave-checkpoint");
     file.set_attribute("/", "method", "rave");
     file.set_attribute("/", "step", int64_t{step});
@@ -81,8 +82,9 @@ void write_run(const fs::path& run) {
   residual.write("n_pos", torch::tensor(int64_t{40}));
   residual.write("n_neg", torch::tensor(int64_t{6}));
   residual.close();
-  std::ofstream(run / "analysis.json") << R"({"top":[{"token":"sunny","score":0.31},{"token":"bright","score":0.27}],)"
-                                       << R"("bottom":[{"token":"silhouette","score":-0.29},{"token":"<dark>","score":-0.2}]})";
+  std::ofstream(run / "analysis.json")
+      << R"({"top":[{"token":"sunny","score":0.31},{"token":"bright","score":0.27}],)"
+      << R"("bottom":[{"token":"silhouette","score":-0.29},{"token":"<dark>","score":-0.2}]})";
 }
 
 TEST(RunLog, KeepsTheLastLineOfARepeatedStepAndCountsBadLines) {
