@@ -120,7 +120,7 @@ void curves(Html& html, const std::optional<RunLog>& log, const fs::path& run_di
   }
 }
 
-// A sample grid as an embedded PNG, downscaled when wide.
+// A sample grid as an embedded PNG, downscaled when wide, enlarged when tiny.
 std::string png_data_uri(const fs::path& path, int max_width) {
   const torch::Tensor rgb = io::read_image_u8(path.string()).contiguous();
   const cv::Mat view(static_cast<int>(rgb.size(0)), static_cast<int>(rgb.size(1)), CV_8UC3, rgb.data_ptr<uint8_t>());
@@ -130,6 +130,9 @@ std::string png_data_uri(const fs::path& path, int max_width) {
     const double scale = double(max_width) / bgr.cols;
     cv::resize(bgr, bgr, cv::Size(max_width, std::max(1, static_cast<int>(std::lround(bgr.rows * scale)))), 0, 0,
                cv::INTER_AREA);
+  } else if (const int factor = max_width / 2 / bgr.cols; factor > 1) {
+    // Grids of small training images (64 px in tests and quick runs) are enlarged by whole pixels, sharp.
+    cv::resize(bgr, bgr, cv::Size(), factor, factor, cv::INTER_NEAREST);
   }
   std::vector<uint8_t> png;
   cv::imencode(".png", bgr, png);

@@ -11,7 +11,9 @@ namespace rave::analysis {
 
 struct ReportOptions {
   int max_samples = 3;         // newest sample grids shown
-  int max_sample_width = 1536;  // wider grids are downscaled (area filter) to keep the file small
+  // Wider grids are downscaled (area filter) to keep the file small; grids narrower than half of it are
+  // enlarged by a whole factor (nearest neighbour) so that small training images can be seen.
+  int max_sample_width = 1536;
 };
 
 // The HTML text. Section ids: overview, losses, psnr, throughput, samples, checkpoints, residual.
