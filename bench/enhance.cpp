@@ -1,10 +1,11 @@
 // Forward-only throughput of the enhancement network at full resolution, the part of `rave enhance` that is
 // not decoding or encoding files: one random image of --height x --width through the published-inference
-// configuration (reflect padding), in inference mode, one warm-up and --iters timed runs (median). Peak RSS is
-// this process's. (channels_last was tried: no less memory and slower on one CPU thread, so NCHW it is.)
+// configuration (reflect padding), in inference mode, one warm-up and --iters timed runs (median), whole (the
+// default) or in tiles of --tile pixels (Enhancer::forward_tiled, as `rave enhance` runs). Peak RSS is this
+// process's. (channels_last was tried: no less memory and slower on one CPU thread, so NCHW it is.)
 // bench/enhance.sh runs it beside the PyTorch eager baseline.
 // Prints one JSON object.
-//   bench_enhance [--height 1536] [--width 2048] [--iters 3] [--threads 0]
+//   bench_enhance [--height 1536] [--width 2048] [--iters 3] [--threads 0] [--tile 0]
 #include <nlohmann/json.hpp>
 #include <sys/resource.h>
 #include <torch/torch.h>
@@ -21,7 +22,7 @@
 namespace {
 
 struct Arguments {
-  int64_t height = 1536, width = 2048, iters = 3, threads = 0;
+  int64_t height = 1536, width = 2048, iters = 3, threads = 0, tile = 0;
 };
 
 Arguments parse(int argc, char** argv) {
@@ -32,6 +33,7 @@ Arguments parse(int argc, char** argv) {
     else if (flag == "--width") a.width = std::atoll(value.c_str());
     else if (flag == "--iters") a.iters = std::atoll(value.c_str());
     else if (flag == "--threads") a.threads = std::atoll(value.c_str());
+    else if (flag == "--tile") a.tile = std::atoll(value.c_str());
     else throw rave::UsageError("bench_enhance: unknown flag " + flag, "see the top of bench/enhance.cpp");
   }
   return a;
@@ -51,7 +53,7 @@ int main(int argc, char** argv) {
     torch::InferenceMode inference;
     for (int64_t i = 0; i <= a.iters; ++i) {
       const auto start = std::chrono::steady_clock::now();
-      const torch::Tensor light = enhancer(x);
+      const torch::Tensor light = enhancer->forward_tiled(x, a.tile);
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (i > 0) seconds.push_back(elapsed);  // the first run warms up the allocator and oneDNN's kernels
     }
@@ -62,7 +64,7 @@ int main(int argc, char** argv) {
     const double megapixels = double(a.height * a.width) / 1e6;
     nlohmann::ordered_json out = {
         {"bench", "enhance_forward"}, {"impl", "rave"}, {"height", a.height}, {"width", a.width},
-        {"threads", torch::get_num_threads()}, {"iters", a.iters},
+        {"tile", a.tile}, {"threads", torch::get_num_threads()}, {"iters", a.iters},
         {"seconds_median", median}, {"megapixels_per_s", megapixels / median},
         {"peak_rss_mib", double(usage.ru_maxrss) / 1024.0}};
     std::printf("%s\n", out.dump().c_str());

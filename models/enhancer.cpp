@@ -52,6 +52,9 @@ torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x) {
   return lrelu(in_place() ? o.add_(x) : o + x);
 }
 
+// The layers run one statement each, reassigning one handle: a C++ temporary lives to the end of its full
+// expression, so nesting the calls would keep every intermediate full-resolution map of a chain alive.
+
 PyramidPoolingImpl::PyramidPoolingImpl(int64_t channels, int64_t reduced) {
   features = register_module("features", torch::nn::ModuleList());
   for (const int64_t bin : kPyramidBins) {
@@ -105,23 +108,32 @@ void EnhancerImpl::reset_parameters() {
 }
 
 torch::Tensor EnhancerImpl::head(const torch::Tensor& x) {
-  return ResidualBlock2(ResidualBlock1(lrelu(cond1(x))));
+  torch::Tensor h = lrelu(cond1(x));
+  h = ResidualBlock1(h);
+  return ResidualBlock2(h);
 }
 
-torch::Tensor EnhancerImpl::tail(const torch::Tensor& concatenation) {
-  torch::Tensor h = PPM1->fuse->forward(concatenation);
-  h = ResidualBlock4(ResidualBlock3(condx(h)));
-  h = ResidualBlock6(ResidualBlock5(condy(h)));
-  torch::Tensor light = cond_add1(h);
-  return in_place() ? light.relu_() : torch::relu(light);
+torch::Tensor EnhancerImpl::tail(torch::Tensor h) {
+  h = PPM1->fuse->forward(h);
+  h = condx(h);
+  h = ResidualBlock3(h);
+  h = ResidualBlock4(h);
+  h = condy(h);
+  h = ResidualBlock5(h);
+  h = ResidualBlock6(h);
+  h = cond_add1(h);
+  return in_place() ? h.relu_() : torch::relu(h);
 }
 
 torch::Tensor EnhancerImpl::forward(const torch::Tensor& x) {
   TORCH_CHECK(x.dim() == 4 && x.size(1) == 3, "Enhancer expects [B,3,H,W], got ", x.sizes());
-  const torch::Tensor pyramid_input = head(x);
-  std::vector<torch::Tensor> parts = PPM1->branches(pyramid_input);
-  parts.insert(parts.begin(), pyramid_input);
-  return tail(torch::cat(parts, 1));
+  torch::Tensor concatenation;
+  {
+    std::vector<torch::Tensor> parts = {head(x)};
+    for (torch::Tensor& branch : PPM1->branches(parts[0])) parts.push_back(std::move(branch));
+    concatenation = torch::cat(parts, 1);
+  }  // the parts are freed here, before the tail runs
+  return tail(std::move(concatenation));
 }
 
 torch::Tensor EnhancerImpl::enhance(const torch::Tensor& x) { return apply_light_map(x, forward(x)); }

@@ -86,7 +86,7 @@ class EnhancerImpl : public torch::nn::Module {
   // The layers before PPM1 (x -> its 32-channel input) and after its pooling (the concatenation of that input
   // and the four branches -> light map); both are local, unlike the pooling.
   torch::Tensor head(const torch::Tensor& x);
-  torch::Tensor tail(const torch::Tensor& concatenation);
+  torch::Tensor tail(torch::Tensor concatenation);
 
   EnhancerOptions options_;
 };

@@ -40,7 +40,9 @@ void declare(io::OptionSet& options) {
       ("max-side", value<int>()->default_value(0), "downscale inputs whose longer side exceeds N (0: never)")
       ("padding", value<std::string>()->default_value(""),
        "cond* padding: zeros or reflect (default: what the checkpoint records; reflect for imported weights)")
-      ("format", value<std::string>()->default_value("png"), "output format: png, or same (as the input file)");
+      ("format", value<std::string>()->default_value("png"), "output format: png, or same (as the input file)")
+      ("tile", value<int64_t>()->default_value(1024),
+       "run images larger than N x N in tiles of N x N (bit-identical output, far less memory; 0: never)");
 }
 
 // Peak resident memory per input pixel (fp32, CPU, measured with bench/enhance.sh); the fixed part (LibTorch,
@@ -85,6 +87,7 @@ int run(const Invocation& invocation) {
   if (format != "png" && format != "same") throw UsageError("--format must be png or same, got '" + format + "'");
   const bool same_format = format == "same", light_maps = options["light-map"].as<bool>();
   const int max_side = options["max-side"].as<int>();
+  const int64_t tile = options["tile"].as<int64_t>();
   const std::string padding = options["padding"].as<std::string>();
   const int rank = invocation.context ? invocation.context->rank() : 0;
   const int world = invocation.context ? invocation.context->world_size() : 1;
@@ -136,7 +139,7 @@ int run(const Invocation& invocation) {
     {
       torch::InferenceMode inference;
       const torch::Tensor batch = x.unsqueeze(0).to(device);
-      light = enhancer(batch);
+      light = enhancer->forward_tiled(batch, tile);
       enhanced = models::apply_light_map(batch, light)[0].cpu();
       light = light_maps ? light[0].cpu() : torch::Tensor();
     }
