@@ -14,13 +14,13 @@ namespace F = torch::nn::functional;
 constexpr double kVarianceFloor = 1e-6;
 constexpr int64_t kLayout = 4;  // the luminance layout is kLayout x kLayout
 // Group weights, chosen so that the groups move the embedding's direction by comparable amounts between the
-// backlit and well-lit sets of `rave synth` (the histograms are distributions: their deviations are small).
+// backlit and well-lit sets of `rave synth` (contrast and colourfulness are small numbers, hence larger weights).
 constexpr double kHistogramWeight = 2.0;
 constexpr double kLayoutWeight = 1.0;
 constexpr double kChannelWeight = 1.0;
 constexpr double kContrastWeight = 6.0;
 constexpr double kColourfulnessWeight = 4.0;
-constexpr double kExposednessWeight = 3.0;
+constexpr double kLostDetailWeight = 3.0;
 
 torch::Tensor working_picture(const torch::Tensor& images) {
   if (images.dim() != 4 || images.size(1) != 3) {
@@ -49,15 +49,32 @@ torch::Tensor block_means(const torch::Tensor& x, int64_t block) {
   return F::avg_pool2d(x, F::AvgPool2dFuncOptions(block));
 }
 
+// Cell means of a [B,1,h,w] map on the kLayout x kLayout grid, [B,kLayout^2].
+torch::Tensor layout(const torch::Tensor& map) {
+  return F::adaptive_avg_pool2d(map, F::AdaptiveAvgPool2dFuncOptions({kLayout, kLayout})).flatten(1);
+}
+
 // Mean absolute difference between a picture and its 3x3 local mean, [B,1,h,w] -> [B,1].
 torch::Tensor local_contrast(const torch::Tensor& y) {
   const torch::Tensor local = F::avg_pool2d(y, F::AvgPool2dFuncOptions(3).stride(1).padding(1).count_include_pad(false));
   return (y - local).abs().mean({2, 3});
 }
 
+// The share of pixels whose detail is lost, crushed into the shadows (luma below ~0.1) or blown out (above ~0.97),
+// soft-thresholded: [B,1,h,w] -> [B,1] overall and [B,kLayout^2] per cell of the layout. A backlit picture loses
+// its foreground to the shadows; an over-brightened one loses everything to the highlights. Counting both in one
+// number makes the two look alike along the residual vector, so the RAVE loss stops pushing at the right
+// exposure instead of rewarding ever brighter pictures (the sky is shared by both sets and would not be seen).
+torch::Tensor lost_detail(const torch::Tensor& y) {
+  const torch::Tensor lost = torch::sigmoid((0.1 - y) / 0.02) + torch::sigmoid((y - 0.97) / 0.01);
+  return torch::cat({lost.mean({2, 3}), layout(lost)}, 1);
+}
+
 }  // namespace
 
-int64_t PhotometricEncoder::dim() const { return 3 * kBins + 2 * kLayout * kLayout + 3 + 3 + 2 + 1 + 1; }
+int64_t PhotometricEncoder::dim() const {
+  return 3 * kBins + kLayout * kLayout + 3 + 3 + 2 + 1 + (1 + kLayout * kLayout);
+}
 
 torch::Tensor PhotometricEncoder::embed(const torch::Tensor& images) { return encode(images); }
 
@@ -74,17 +91,14 @@ torch::Tensor PhotometricEncoder::encode(const torch::Tensor& preprocessed) {
                                                soft_cumulative_histogram(block_means(y, 4)) - uniform,
                                                soft_cumulative_histogram(block_means(y, 16)) - uniform},
                                               1);
-  const torch::Tensor layout = F::adaptive_avg_pool2d(y, F::AdaptiveAvgPool2dFuncOptions({kLayout, kLayout})).flatten(1) - 0.5;
   const torch::Tensor mean = x.mean({2, 3});
   const torch::Tensor spread = ((x - mean.unsqueeze(-1).unsqueeze(-1)).square().mean({2, 3}) + kVarianceFloor).sqrt();
   const torch::Tensor contrast = torch::cat({local_contrast(y), local_contrast(block_means(y, 4))}, 1);
   // Colourfulness: the spread of the three channels at each pixel, averaged.
   const torch::Tensor colourfulness = (x.var(1, /*unbiased=*/false) + kVarianceFloor).sqrt().mean({1, 2}).unsqueeze(1);
-  const torch::Tensor lost = torch::sigmoid((0.1 - y) / 0.02) + torch::sigmoid((y - 0.97) / 0.01);
-  const torch::Tensor exposedness = torch::cat({lost.mean({2, 3}), F::adaptive_avg_pool2d(lost, F::AdaptiveAvgPool2dFuncOptions({kLayout, kLayout})).flatten(1)}, 1);
-  return torch::cat({kHistogramWeight * histograms, kLayoutWeight * layout, kChannelWeight * (mean - 0.5),
+  return torch::cat({kHistogramWeight * histograms, kLayoutWeight * (layout(y) - 0.5), kChannelWeight * (mean - 0.5),
                      kChannelWeight * spread, kContrastWeight * contrast, kColourfulnessWeight * colourfulness,
-                     kExposednessWeight * exposedness},
+                     kLostDetailWeight * lost_detail(y)},
                     1);
 }
 

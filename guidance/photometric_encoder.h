@@ -6,13 +6,15 @@
 //
 // An image is first reduced to a 64x64 working picture by area averaging (so the embedding does not depend on
 // the image size, and the file path of the residual pass and the loss path agree). The embedding concatenates:
-//   soft luminance histograms (12 Gaussian bins) of the pixels and of 4x4 and 16x16 block means: how much of the
-//     picture, and how much of it in large areas, is dark, mid or bright;
+//   soft cumulative luminance histograms (12 thresholds) of the pixels and of 4x4 and 16x16 block means: how
+//     much of the picture, and how much of it in large areas, is darker than each level;
 //   the 4x4 layout of mean luminance: where the dark areas are (a backlit picture is dark at the bottom);
 //   per-channel means and spreads;
-//   local contrast at two scales and colourfulness: both shrink with under-exposure.
-// Each group is centred on a neutral reference (uniform histograms, mid-grey layout and means; spreads, contrast
-// and colourfulness are zero for a flat picture anyway) and weighted to a comparable size, because RAVE
+//   local contrast at two scales and colourfulness: both shrink with under-exposure;
+//   the share of pixels with lost detail (crushed shadows or blown highlights), overall and on the 4x4 layout:
+//     it makes over-exposure as un-well-lit as under-exposure.
+// Each group is centred on a neutral reference (a uniform luminance distribution, mid-grey layout and means;
+// the other statistics are zero for a flat picture anyway) and weighted to a comparable size, because RAVE
 // normalises embeddings: only their direction counts, and a large constant offset would squeeze every picture
 // into a narrow cone.
 #pragma once

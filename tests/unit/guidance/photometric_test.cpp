@@ -147,7 +147,7 @@ TEST_F(SynthSet, RaveLossBrightensBacklitPicturesTowardTheirGroundTruth) {
     const double before = psnr(x[i], truth[i]), after = psnr(e[i], truth[i]);
     std::cout << "picture " << i << ": gains " << log_gain[i].exp().min().item<double>() << ".."
               << log_gain[i].exp().max().item<double>() << ", PSNR " << before << " -> " << after << " dB\n";
-    EXPECT_GT(after, before + 1.0) << "picture " << i;
+    EXPECT_GT(after, before + 1.5) << "picture " << i;
   }
 }
 
