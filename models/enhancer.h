@@ -64,7 +64,8 @@ class EnhancerImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
   // clamp(x / (forward(x) + 1e-9), 0, 1).
   torch::Tensor enhance(const torch::Tensor& x);
-  // forward(x), bit for bit, with far less memory for large images; inference only (no autograd). Every layer
+  // forward(x) up to float rounding (LibTorch picks its convolution kernel by tensor size, and kernels sum in
+  // different orders: ~1e-8 on the light map), with far less memory for large images; inference only. Every layer
   // is local except PPM1's pooling, so the layers before PPM1 and those after it each run tile by tile: a tile
   // of tile x tile output pixels is computed from the input grown by one pixel per 3x3 convolution on each side
   // that lies inside the image (the sides on the image border get the layers' own padding, as in forward) and

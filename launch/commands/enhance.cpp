@@ -6,8 +6,9 @@
 // as soon as the next layer has consumed it and runs the activations in place; what remains at the widest point
 // is a handful of 64-channel float maps (the block input kept for the residual sum, its reflect-padded copy, the
 // convolution library's reordered input and output). kPeakBytesPerPixel below is the measured figure; a
-// 12-megapixel photo (4000x3000) peaks at about 20 GB, so the log warns before large images and --max-side bounds
-// the peak (--max-side 2048: at most ~7 GB).
+// 12-megapixel photo (4000x3000) peaks at about 20 GB, so the log warns before large images. --tile N bounds the
+// peak by running the convolutions tile by tile (Enhancer::forward_tiled; the same light map up to float
+// rounding), and --max-side bounds it by downscaling (--max-side 2048: at most ~7 GB).
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
@@ -41,8 +42,9 @@ void declare(io::OptionSet& options) {
       ("padding", value<std::string>()->default_value(""),
        "cond* padding: zeros or reflect (default: what the checkpoint records; reflect for imported weights)")
       ("format", value<std::string>()->default_value("png"), "output format: png, or same (as the input file)")
-      ("tile", value<int64_t>()->default_value(1024),
-       "run images larger than N x N in tiles of N x N (bit-identical output, far less memory; 0: never)");
+      ("tile", value<int64_t>()->default_value(0),
+       "run images larger than N x N in tiles of N x N: far less memory, the same light map up to float rounding "
+       "(a few 8-bit values per megapixel move by one level); 0: whole images");
 }
 
 // Peak resident memory per input pixel (fp32, CPU, measured with bench/enhance.sh); the fixed part (LibTorch,
@@ -132,7 +134,7 @@ int run(const Invocation& invocation) {
     }
     const double pixels = double(x.size(1)) * double(x.size(2));
     if (pixels * kPeakBytesPerPixel > 4e9) {
-      spdlog::info("{}: {}x{}, expect ~{:.1f} GB peak memory (use --max-side to reduce it)", input.string(),
+      spdlog::info("{}: {}x{}, expect ~{:.1f} GB peak memory (--tile 1024 or --max-side reduce it)", input.string(),
                    x.size(2), x.size(1), pixels * kPeakBytesPerPixel / 1e9);
     }
     torch::Tensor enhanced, light;

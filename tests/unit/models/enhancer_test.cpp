@@ -7,11 +7,15 @@
 
 #include "dist/error.h"
 #include "io/h5.h"
+#include "io/image.h"
 #include "io/torch_zip.h"
 #include "tests/support/test_support.h"
 
 namespace rave::models {
 namespace {
+
+// Tiled against whole-image light maps (values ~0.1-1): float32 rounding of differently ordered sums.
+constexpr double kTilingTolerance = 1e-6;
 
 Enhancer load_published(const std::string& checkpoint, const std::string& padding) {
   const auto path = (test::fixtures_dir() / "enhancer" / (checkpoint + ".pth")).string();
@@ -81,9 +85,11 @@ TEST(Enhancer, LightMapKeepsTheInputSizeAndGradientsFlow) {
   }
 }
 
-// Tiling must not change a single bit: every padding mode, tiles that do not divide the image (a last tile of
-// one row or column), and a tile larger than the image.
-TEST(Enhancer, TiledForwardIsBitIdentical) {
+// Tiling changes no value beyond float rounding: every padding mode, tiles that do not divide the image (a last
+// tile of one row or column), and a tile larger than the image. Bit-equality is not attainable: LibTorch picks a
+// different convolution kernel (oneDNN or im2col + BLAS) by tensor size, and the kernels sum in different orders
+// (they differ from each other by ~1e-8 on the same whole image too).
+TEST(Enhancer, TiledForwardMatchesWholeImage) {
   torch::manual_seed(3);
   for (const char* padding : {"zeros", "reflect"}) {
     Enhancer enhancer(EnhancerOptions().cond_padding(conv_padding_from_name(padding)));
@@ -91,7 +97,8 @@ TEST(Enhancer, TiledForwardIsBitIdentical) {
     const auto x = torch::rand({1, 3, 33, 50});
     const auto expected = enhancer(x);
     for (const int64_t tile : {7, 20, 64}) {
-      EXPECT_TRUE(torch::equal(enhancer->forward_tiled(x, tile), expected)) << padding << ", tile " << tile;
+      EXPECT_LE((enhancer->forward_tiled(x, tile) - expected).abs().max().item<double>(), kTilingTolerance)
+          << padding << ", tile " << tile;
     }
   }
 }
@@ -208,7 +215,14 @@ TEST_P(ReferenceOutputs, MatchPyTorch) {
     };
     const auto x = select(reference.read(group + "/input"));
     const auto light = enhancer(x);
-    EXPECT_TRUE(torch::equal(enhancer->forward_tiled(x, 100), light)) << "tiled, " << group;
+    // On photos a tiled 8-bit output pixel differs from the whole-image one by one level at most, and rarely.
+    const auto tiled = enhancer->forward_tiled(x, 100);
+    EXPECT_LE((tiled - light).abs().max().item<double>(), kTilingTolerance) << "tiled, " << group;
+    const auto levels = (io::to_u8_hwc(apply_light_map(x[0], tiled[0])).to(torch::kInt32) -
+                         io::to_u8_hwc(apply_light_map(x[0], light[0])).to(torch::kInt32)).abs();
+    EXPECT_LE(levels.max().item<int>(), 1) << "tiled 8-bit output, " << group;
+    std::cout << "[ tiling   ] " << group << "/" << checkpoint << ": " << levels.count_nonzero().item<int64_t>()
+              << " of " << levels.numel() << " 8-bit values differ by one level\n";
     const auto expected = [&](const std::string& name) {
       return select(reference.read(group + "/" + checkpoint + "/" + name));
     };
