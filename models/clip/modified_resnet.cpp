@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "models/clip/transformer.h"
+
 namespace rave::models {
 namespace {
 
@@ -74,10 +76,10 @@ torch::Tensor AttentionPool2dImpl::forward(const torch::Tensor& features) {
     return t.reshape({batch, rows, heads_, head_dim}).transpose(1, 2).reshape({batch * heads_, rows, head_dim});
   };
   // Only the mean token queries; its output is the embedding.
-  const torch::Tensor q = per_head(q_proj(x.narrow(1, 0, 1)), 1) / std::sqrt(static_cast<double>(head_dim));
-  const torch::Tensor k = per_head(k_proj(x), length), v = per_head(v_proj(x), length);
+  const torch::Tensor q = per_head(linear(q_proj, x.narrow(1, 0, 1)), 1) / std::sqrt(static_cast<double>(head_dim));
+  const torch::Tensor k = per_head(linear(k_proj, x), length), v = per_head(linear(v_proj, x), length);
   const torch::Tensor out = torch::bmm(torch::softmax(torch::bmm(q, k.transpose(1, 2)), -1), v);  // [B·H, 1, hd]
-  return c_proj(out.view({batch, heads_ * head_dim}));
+  return linear(c_proj, out.view({batch, heads_ * head_dim}));
 }
 
 ModifiedResNetImpl::ModifiedResNetImpl(const ModifiedResNetOptions& o) {

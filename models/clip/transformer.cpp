@@ -7,6 +7,10 @@
 
 namespace rave::models {
 
+torch::Tensor linear(const torch::nn::Linear& layer, const torch::Tensor& x) {
+  return torch::linear(x, layer->weight, layer->bias);
+}
+
 torch::Tensor layer_norm_fp32(const torch::nn::LayerNorm& norm, const torch::Tensor& x) {
   const auto& options = norm->options;
   return torch::layer_norm(x.to(torch::kFloat32), options.normalized_shape(), norm->weight, norm->bias, options.eps())
@@ -32,7 +36,8 @@ torch::Tensor MultiheadAttentionImpl::forward(const torch::Tensor& x, const torc
   const torch::Tensor k = per_head(qkv[1]).transpose(1, 2);
   const torch::Tensor scores = mask.defined() ? torch::baddbmm(mask, q, k) : torch::bmm(q, k);
   const torch::Tensor heads = torch::bmm(torch::softmax(scores, -1), per_head(qkv[2]));
-  return out_proj(heads.view({batch, heads_, length, head_dim}).transpose(1, 2).reshape({batch, length, width}));
+  return linear(out_proj,
+                heads.view({batch, heads_, length, head_dim}).transpose(1, 2).reshape({batch, length, width}));
 }
 
 MlpImpl::MlpImpl(int64_t width) {
@@ -41,8 +46,10 @@ MlpImpl::MlpImpl(int64_t width) {
 }
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
-  const torch::Tensor h = c_fc(x);
-  return c_proj(h * torch::sigmoid(1.702 * h));  // QuickGELU, not the erf GELU
+  const torch::Tensor h = linear(c_fc, x);
+  // QuickGELU, not the erf GELU. Without autograd the activation is computed in place of one temporary.
+  const torch::Tensor gelu = h.requires_grad() ? h * torch::sigmoid(1.702 * h) : (1.702 * h).sigmoid_().mul_(h);
+  return linear(c_proj, gelu);
 }
 
 ResidualAttentionBlockImpl::ResidualAttentionBlockImpl(int64_t width, int64_t heads) {

@@ -11,6 +11,10 @@
 
 namespace rave::models {
 
+// x·Wᵀ + b through at::linear, which fuses the bias into one GEMM for inputs of any rank (the Linear module's
+// forward in LibTorch 1.13 does a matmul and a separate bias pass for 3-d inputs).
+torch::Tensor linear(const torch::nn::Linear& layer, const torch::Tensor& x);
+
 // LayerNorm evaluated in float32 whatever the working dtype, the result cast back (CLIP's fp16-safe LayerNorm).
 torch::Tensor layer_norm_fp32(const torch::nn::LayerNorm& norm, const torch::Tensor& x);
 
