@@ -13,13 +13,12 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "bench/timing.h"
 #include "dist/error.h"
 #include "io/h5.h"
 #include "models/clip/loader.h"
@@ -27,7 +26,10 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using rave::bench::Clock;
+using rave::bench::median;
+using rave::bench::rounded;
+using rave::bench::seconds_since;
 using rave::models::ClipConfig;
 using rave::models::ClipModel;
 
@@ -53,14 +55,6 @@ Arguments parse(int argc, char** argv) {
     else throw rave::UsageError("bench_clip: unknown flag " + flag);
   }
   return a;
-}
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-double rounded(double x, double unit = 1000) { return std::round(x * unit) / unit; }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
 }
 
 nlohmann::ordered_json image(const Arguments& a) {

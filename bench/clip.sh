@@ -17,14 +17,9 @@ if [ "${SCALE:-full}" = quick ]; then
 else
   batch=32 iters=3 prompts=4096 reference_prompts=256
 fi
-python=/usr/bin/python3
-"$python" -c "import torch, h5py" 2>/dev/null || { echo "bench/clip.sh: needs python3-torch and python3-h5py (apt-get install -y python3-torch python3-h5py)" >&2; exit 1; }
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+source "$here/baseline.sh"
+require_python bench/clip.sh torch h5py
 
-# Each result is printed as soon as it exists (a long run that is interrupted still shows what it measured).
-lines=()
-record() { lines+=("$1"); printf '%s\n' "$1"; }
 for model in vit rn101; do
   for precision in fp32 bf16; do
     record "$("$build/bench/bench_clip" image --model $model --precision $precision --batch $batch --iters $iters --threads "$threads")"

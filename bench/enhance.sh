@@ -14,11 +14,9 @@ threads=${THREADS:-$(nproc)}
 images=${IMAGES:-2}
 weights=${WEIGHTS:-$here/../../shared/fixtures/enhancer/rave_paired.pth}
 photos=$here/../../shared/data/backlit
-python=/usr/bin/python3
-"$python" -c "import torch, PIL" 2>/dev/null || { echo "bench/enhance.sh: needs python3-torch and python3-pil (apt-get install -y python3-torch python3-pil)" >&2; exit 1; }
+source "$here/baseline.sh"
+require_python bench/enhance.sh torch PIL
 [ -x /usr/bin/time ] || { echo "bench/enhance.sh: needs GNU time (apt-get install -y time)" >&2; exit 1; }
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
 
 # The backlit photos brought to exactly 2048x1536 (aspect ratio not kept), saved as JPEG like the originals.
 mkdir -p "$scratch/in"
@@ -33,8 +31,6 @@ for i in range(count):
 PY
 "$build/rave" import --from "$weights" --to "$scratch/weights.h5" >/dev/null 2>&1
 
-lines=()
-record() { lines+=("$1"); printf '%s\n' "$1"; }
 peak_kib() { sed -n 's/^peak_kib=//p' "$1"; }
 
 /usr/bin/time -f "peak_kib=%M" -o "$scratch/rave.time" "$build/rave" enhance --threads "$threads" \
