@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "dist/error.h"
+#include "dist/world_size_check.h"
 
 namespace rave::dist {
 namespace {
@@ -30,6 +31,15 @@ void set_blas_threads(int n) {
 int env_int(const char* name, int fallback) {
   const char* v = std::getenv(name);
   return v && *v ? std::atoi(v) : fallback;
+}
+
+// ", Slurm job 123 (SLURM_RESTART_COUNT=1)" under Slurm, else "": a requeued job keeps its id and counts its
+// restarts, which tells a resumed run's log from the first one.
+std::string slurm_job() {
+  const char* job = std::getenv("SLURM_JOB_ID");
+  if (!job || !*job) return "";
+  const char* restarts = std::getenv("SLURM_RESTART_COUNT");
+  return std::string(", Slurm job ") + job + " (SLURM_RESTART_COUNT=" + (restarts && *restarts ? restarts : "0") + ")";
 }
 
 }  // namespace
@@ -76,6 +86,7 @@ torch::Device choose_device(const std::string& spec, int local_rank) {
 int threads_per_rank(int cores, int local_size) { return std::max(1, cores / std::max(1, local_size)); }
 
 Context::Context(int* argc, char*** argv, const ContextOptions& options) : host_(host_name()) {
+  const LaunchEnvironment launch = LaunchEnvironment::current();  // before MPI_Init, which may add variables
   int initialized = 0;
   MPI_Initialized(&initialized);
   if (!initialized) {
@@ -87,6 +98,12 @@ Context::Context(int* argc, char*** argv, const ContextOptions& options) : host_
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   RAVE_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));
   RAVE_MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world_size_));
+  try {
+    check_world_size(launch, world_size_);
+  } catch (const UsageError&) {
+    if (owns_mpi_) MPI_Finalize();  // the destructor does not run for a constructor that throws
+    throw;
+  }
 
   MPI_Comm local = MPI_COMM_NULL;
   RAVE_MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &local));
@@ -121,7 +138,7 @@ Context::~Context() {
 std::string Context::describe() const {
   return "host " + host_ + ", rank " + std::to_string(rank_) + "/" + std::to_string(world_size_) + ", local rank " +
          std::to_string(local_rank_) + "/" + std::to_string(local_size_) + ", device " + device_.str() + ", " +
-         std::to_string(threads_) + " intra-op thread(s)";
+         std::to_string(threads_) + " intra-op thread(s)" + slurm_job();
 }
 
 void Context::abort(int exit_code) const {

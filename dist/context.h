@@ -34,7 +34,8 @@ class Context {
   const std::string& host() const { return host_; }
   MPI_Comm comm() const { return MPI_COMM_WORLD; }
 
-  // One line describing this rank (host, local rank, device, threads), for the start-up log.
+  // One line describing this rank (host, local rank, device, threads, Slurm job and restart count), for the
+  // start-up log.
   std::string describe() const;
 
   // Ends every rank of the job at once; used when this rank cannot continue (an exception), so that the

@@ -52,6 +52,16 @@ std::vector<int64_t> ShardSampler::next(int64_t count) {
   return items;
 }
 
+SamplerState reshard(const SamplerState& state, int old_world_size, int new_world_size, int64_t dataset_size) {
+  if (old_world_size <= 0 || new_world_size <= 0 || dataset_size <= 0) {
+    throw Error("reshard: world sizes and dataset size must be positive (got " + std::to_string(old_world_size) +
+                ", " + std::to_string(new_world_size) + ", " + std::to_string(dataset_size) + ")");
+  }
+  const int64_t handed_out = state.position * old_world_size;  // permutation entries the old world visited
+  if (handed_out >= dataset_size) return {state.epoch + 1, 0};
+  return {state.epoch, handed_out / new_world_size};
+}
+
 void ShardSampler::restore(const SamplerState& state) {
   if (state.epoch < 0 || state.position < 0 || state.position > shard_size()) {
     throw Error("sampler state (epoch " + std::to_string(state.epoch) + ", position " + std::to_string(state.position) +

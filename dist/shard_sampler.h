@@ -24,6 +24,14 @@ struct SamplerState {
   int64_t position = 0;  // items of this epoch's shard already handed out
 };
 
+// Where each rank of a padded-mode world of `new_world_size` ranks continues when a run that stood at `state` with
+// `old_world_size` ranks resumes with another number of ranks (--allow-world-size-change). The shards differ, so
+// the best a new world can do is to continue the same epoch's permutation from where the old world stopped:
+// the old ranks handed out its first position * old_world_size entries, and the new ranks start at that count
+// rounded down to a multiple of new_world_size, so no item is skipped and fewer than new_world_size are seen twice.
+// An epoch whose real items were all handed out (only padding was left) continues with the next epoch.
+SamplerState reshard(const SamplerState& state, int old_world_size, int new_world_size, int64_t dataset_size);
+
 class ShardSampler {
  public:
   ShardSampler(int64_t dataset_size, int rank, int world_size, uint64_t seed, ShardMode mode = ShardMode::kPadded);

@@ -101,5 +101,45 @@ TEST(ShardSampler, RejectsBadArguments) {
   EXPECT_THROW(empty.next(1), Error);
 }
 
+// A world of `old_size` ranks stops `position` items into an epoch; a world of `new_size` ranks continues from
+// reshard(): together they visit every item of the epoch, and fewer than new_size items twice.
+TEST(Reshard, ContinuesTheEpochWithoutSkippingItems) {
+  const int64_t n = 11, epoch = 2;
+  for (int old_size : {1, 2, 3, 4}) {
+    for (int new_size : {1, 2, 3, 5}) {
+      for (int64_t position = 0; position * old_size < n; ++position) {
+        std::vector<int64_t> visited;
+        for (const auto& s : world(n, old_size, ShardMode::kPadded)) {
+          const auto shard = s.shard(epoch);
+          visited.insert(visited.end(), shard.begin(), shard.begin() + position);
+        }
+        const SamplerState state = reshard({epoch, position}, old_size, new_size, n);
+        ASSERT_EQ(state.epoch, epoch);
+        for (auto& s : world(n, new_size, ShardMode::kPadded)) {
+          s.restore(state);
+          const auto rest = s.next(s.shard_size() - state.position);
+          visited.insert(visited.end(), rest.begin(), rest.end());
+        }
+        std::sort(visited.begin(), visited.end());
+        const int64_t total = int64_t(visited.size());
+        visited.erase(std::unique(visited.begin(), visited.end()), visited.end());
+        const int64_t repeats = total - int64_t(visited.size());
+        EXPECT_EQ(int64_t(visited.size()), n) << old_size << " -> " << new_size << " ranks at " << position;
+        const int64_t padding = new_size * ((n + new_size - 1) / new_size) - n;  // the new world's wrap-around
+        EXPECT_LT(repeats - padding, new_size) << old_size << " -> " << new_size << " ranks at " << position;
+      }
+    }
+  }
+}
+
+TEST(Reshard, SameWorldSizeKeepsTheStateAndAFinishedEpochMovesOn) {
+  EXPECT_EQ(reshard({3, 2}, 2, 2, 11).position, 2);
+  EXPECT_EQ(reshard({3, 2}, 2, 2, 11).epoch, 3);
+  const SamplerState finished = reshard({3, 3}, 4, 2, 11);  // 12 entries handed out: only padding was left
+  EXPECT_EQ(finished.epoch, 4);
+  EXPECT_EQ(finished.position, 0);
+  EXPECT_THROW(reshard({0, 0}, 0, 2, 11), Error);
+}
+
 }  // namespace
 }  // namespace rave::dist
