@@ -112,6 +112,7 @@ nlohmann::ordered_json step(const Arguments& a) {
     }
     const torch::Tensor identity =
         guidance::kIdentityLossWeight * guidance::identity_distance(enhanced_taps, input_taps, guidance::kIdentityWeights);
+    // 6 G + 0.9 L_id (ALGORITHMS §4.2.2), as the trainer's guided steps.
     const torch::Tensor loss = rave.loss_weight() * rave.loss(embeddings) + 0.9 * identity;
     adam.zero_grad();
     loss.backward();
