@@ -9,7 +9,8 @@
 #             bf16 against PyTorch's per-sample loop (the reference's form) and batched form, each in fp32 and
 #             bf16 autocast. Targets: rave fp32 >= 1.1x batched PyTorch fp32; rave bf16 >= 1.6x batched PyTorch
 #             fp32 and >= 2x the PyTorch fp32 loop. Each step's convolution and matmul work is also given in
-#             GFLOP/s and as a share of this machine's 2048x2048 sgemm rate (bench_sgemm, same threads).
+#             GFLOP/s and as a share of this machine's 2048x2048 sgemm rate (bench_sgemm, same threads; a float32
+#             rate, which bf16 steps can exceed).
 #   residual: 40 photos (the 6 of ../shared/data/backlit as the backlit set, the first 34 of
 #             ../shared/data/welllit as the well-lit set) against the reference procedure (one image at a time),
 #             same random ViT-B/32 weights; the two residual vectors are compared. Target: >= 3x.
