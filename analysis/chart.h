@@ -42,6 +42,14 @@ Rgb series_colour(std::size_t i);
 Rgb band_colour(const std::string& stage);
 std::string css_colour(const Rgb& colour);  // "#rrggbb"
 
+// One bar of a horizontal bar chart (the residual's top and bottom vocabulary tokens), drawn by svg.h and
+// bar_plot.h.
+struct Bar {
+  std::string label;
+  double value;
+  Rgb colour;
+};
+
 // 1, 2 or 5 times a power of ten, about `target` ticks covering [lo, hi].
 std::vector<double> nice_ticks(double lo, double hi, int target = 5);
 // A tick value printed with just the decimals its spacing needs ("0.25", "1500", "2e-05").

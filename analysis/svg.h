@@ -11,12 +11,6 @@ namespace rave::analysis {
 
 std::string chart_svg(const Chart& chart, int width = 1000, int height = 340);
 
-struct Bar {
-  std::string label;
-  double value;
-  Rgb colour;
-};
-
 // One row per bar, labels on the left, bars from a zero line (negative values to its left).
 std::string bar_chart_svg(const std::vector<Bar>& bars, const std::string& title, int width = 760);
 

@@ -22,6 +22,29 @@ std::string utc_now() {
   return buf;
 }
 
+void write_provenance(io::h5::File& out, const ResidualProvenance& provenance) {
+  out.write_strings("provenance/tokens", provenance.tokens);
+  out.write_strings("provenance/phrases", provenance.phrases);
+  out.write("provenance/weights", torch::tensor(provenance.weights, torch::kFloat64));
+  out.set_attribute("provenance", "source", provenance.source);
+  out.set_attribute("provenance", "operation", provenance.operation);
+  out.set_attribute("provenance", "formula", provenance.formula);
+  out.set_attribute("provenance", "text_encoder", provenance.text_encoder);
+}
+
+ResidualProvenance read_provenance(const io::h5::File& in) {
+  ResidualProvenance provenance;
+  provenance.source = in.attribute_string("provenance", "source");
+  provenance.operation = in.attribute_string("provenance", "operation");
+  provenance.formula = in.attribute_string("provenance", "formula");
+  provenance.text_encoder = in.attribute_string("provenance", "text_encoder");
+  provenance.tokens = in.read_strings("provenance/tokens");
+  provenance.phrases = in.read_strings("provenance/phrases");
+  const torch::Tensor weights = in.read("provenance/weights").to(torch::kFloat64).contiguous();
+  provenance.weights.assign(weights.data_ptr<double>(), weights.data_ptr<double>() + weights.numel());
+  return provenance;
+}
+
 }  // namespace
 
 std::string file_list_hash(const std::vector<std::string>& backlit, const std::vector<std::string>& welllit) {
@@ -58,6 +81,7 @@ void write_residual_file(const std::string& path, const ResidualFile& file) {
     out.set_attribute("/", "note", file.note);
     out.set_attribute("/", "created", utc_now());
     out.set_attribute("/", "rave_version", kVersion);
+    if (file.provenance) write_provenance(out, *file.provenance);
     out.close();
   }
   std::error_code error;
@@ -87,6 +111,7 @@ ResidualFile read_residual_file(const std::string& path) {
   file.welllit_files = in.read_strings("welllit_files");
   file.encoder = in.attribute_string("/", "encoder");
   file.note = in.attribute_string("/", "note");
+  if (in.exists("provenance")) file.provenance = read_provenance(in);
   const auto d = file.vector.residual.numel();
   if (file.vector.residual.dim() != 1 || file.vector.v_pos.numel() != d || file.vector.v_neg.numel() != d) {
     throw IoError(path + ": residual, v_pos and v_neg must be vectors of one length (got " +

@@ -1,4 +1,14 @@
-// rave correct: bias correction of a residual vector.
+// rave correct: a bias-corrected copy of a residual vector (analysis/residual_correction.h has the formulas):
+// the reference's token shift with n tokens, the removal of phrase directions, or the addition of one. The new
+// file keeps v_pos, v_neg, the counts and the file lists, recomputes tau, and records its provenance, so that
+// `rave train --residual OUT` trains with it and `rave inspect OUT` says how it was made.
+#include <spdlog/spdlog.h>
+
+#include "analysis/phrases.h"
+#include "analysis/residual_correction.h"
+#include "analysis/text_tower.h"
+#include "dist/communicator.h"
+#include "dist/error.h"
 #include "launch/commands/all.h"
 
 namespace rave::launch {
@@ -8,19 +18,137 @@ using io::po::value;
 
 void declare(io::OptionSet& options) {
   options.flags()
-      ("residual", value<std::string>(), "residual-vector file")
-      ("out", value<std::string>(), "corrected residual-vector file")
-      ("remove-tokens", value<int>(), "remove the span of the top N tokens (the RAVE-shifted procedure)")
-      ("remove-phrases", value<std::string>(), "remove the span of these comma-separated phrase directions")
-      ("add-phrase", value<std::string>(), "add this phrase direction")
-      ("weight", value<double>()->default_value(1.0), "weight of --add-phrase");
+      ("residual", value<std::string>(), "residual-vector file to correct")
+      ("out", value<std::string>(), "corrected residual-vector file (the input is never modified)")
+      ("remove-tokens", value<int>(), "the reference's shift with the N most and N least aligned vocabulary "
+                                      "texts (RAVE-shifted used 15)")
+      ("remove-phrases", value<std::string>(), "remove the span of these phrase directions "
+                                               "(comma-separated, or @FILE with one a line)")
+      ("add-phrase", value<std::string>(), "add this phrase direction, scaled by --weight")
+      ("weight", value<double>()->default_value(1.0), "weight of --add-phrase (r' = n(r + w n(u)))")
+      ("cache", value<std::string>()->default_value(""), "folder of the vocabulary-embedding cache "
+                                                          "(default: $RAVE_CACHE_DIR, else ~/.cache/rave)")
+      ("vocab-batch", value<int64_t>()->default_value(512), "texts per text-encoder call in the vocabulary sweep");
   options.section("guidance")
-      ("clip", value<std::string>(), "CLIP model whose text encoder embeds phrases")
-      ("vocab", value<std::string>(), "BPE merges file");
+      ("clip", value<std::string>(), "CLIP model (.pt or .h5) whose image tower computed the residual")
+      ("vocab", value<std::string>(), "BPE merges file (bpe_simple_vocab_16e6.txt.gz)")
+      ("text-heads", value<int64_t>()->default_value(0), "text heads of a .pt archive (0: CLIP's width / 64)");
+}
+
+std::string required(const io::po::variables_map& options, const std::string& name) {
+  if (!options.count(name) || options[name].as<std::string>().empty()) {
+    throw UsageError("rave correct needs --" + name, "see rave correct --help");
+  }
+  return options[name].as<std::string>();
+}
+
+// The one operation asked for; UsageError for none or several (chain several by correcting the output again).
+std::string operation(const io::po::variables_map& options) {
+  std::vector<std::string> given;
+  for (const char* name : {"remove-tokens", "remove-phrases", "add-phrase"}) {
+    if (options.count(name)) given.push_back(name);
+  }
+  if (given.size() != 1) {
+    throw UsageError(given.empty() ? "rave correct needs one of --remove-tokens, --remove-phrases, --add-phrase"
+                                   : "rave correct takes one operation at a time (got --" + given[0] + " and --" +
+                                         given[1] + ")",
+                     "to combine them, correct the output file again");
+  }
+  return given[0];
+}
+
+struct Result {
+  analysis::Correction correction;
+  guidance::ResidualProvenance provenance;
+  std::string summary;  // for the note
+};
+
+Result shift_tokens(int n, analysis::TextTower& tower, const guidance::ResidualFile& source,
+                    dist::Communicator& communicator, const io::po::variables_map& options) {
+  analysis::VocabularyEmbeddingOptions sweep;
+  sweep.batch_size = options["vocab-batch"].as<int64_t>();
+  const analysis::VocabularyEmbeddings vocabulary =
+      tower.vocabulary(&communicator, options["cache"].as<std::string>(), sweep);
+  const analysis::TokenShift shift = analysis::shift_by_tokens(vocabulary, source.vector, n);
+  Result result{shift, {}, "token shift with " + std::to_string(n) + " + " + std::to_string(n) + " tokens"};
+  result.provenance.operation = "shift-tokens";
+  result.provenance.formula =
+      "c_s = <n(u_s), r> over the distinct decoded vocabulary texts; A = the " + std::to_string(n) +
+      " largest, Z = the " + std::to_string(n) +
+      " smallest; a = n(mean_A c_s u_s), z = n(mean_Z c_s u_s), d = n(a + z), r' = n(r - <d, r> d), "
+      "tau = <v_pos, r'> (ALGORITHMS 4.6.3; tokens: A then Z, weights: their c_s)";
+  for (const auto* list : {&shift.removing, &shift.adding}) {
+    for (const analysis::TokenMatch& m : *list) {
+      result.provenance.tokens.push_back(m.text);
+      result.provenance.weights.push_back(m.cosine);
+    }
+  }
+  return result;
+}
+
+Result remove_phrases(const std::string& spec, analysis::TextTower& tower, const guidance::ResidualFile& source) {
+  const std::vector<std::string> phrases = analysis::parse_phrases(spec);
+  Result result{analysis::remove_directions(source.vector, tower.embed(phrases)), {},
+                "removed the span of " + std::to_string(phrases.size()) + " phrase direction(s)"};
+  result.provenance.operation = "remove-phrases";
+  result.provenance.formula =
+      "q_1..q_K = Gram-Schmidt of the phrase embeddings u_k; r' = n(r - sum_k <q_k, r> q_k), tau = <v_pos, r'>";
+  result.provenance.phrases = phrases;
+  return result;
+}
+
+Result add_phrase(const std::string& phrase, double weight, analysis::TextTower& tower,
+                  const guidance::ResidualFile& source) {
+  Result result{analysis::add_direction(source.vector, tower.embed({phrase}), weight), {},
+                "added the phrase direction \"" + phrase + "\" with weight " + std::to_string(weight)};
+  result.provenance.operation = "add-phrase";
+  result.provenance.formula = "r' = n(r + w n(u)), tau = <v_pos, r'>";
+  result.provenance.phrases = {phrase};
+  result.provenance.weights = {weight};
+  return result;
+}
+
+int run(const Invocation& invocation) {
+  const auto& options = invocation.options;
+  const std::string source_path = required(options, "residual"), out = required(options, "out");
+  const std::string op = operation(options);
+  const guidance::ResidualFile source = guidance::read_residual_file(source_path);
+  analysis::TextTower tower({required(options, "clip"), required(options, "vocab"),
+                             options["text-heads"].as<int64_t>(), invocation.context->device()});
+  tower.check_fits(source, source_path);
+  auto communicator = dist::make_communicator(*invocation.context, "mpi");
+
+  Result result = op == "remove-tokens"    ? shift_tokens(options["remove-tokens"].as<int>(), tower, source,
+                                                          *communicator, options)
+                  : op == "remove-phrases" ? remove_phrases(options["remove-phrases"].as<std::string>(), tower, source)
+                                           : add_phrase(options["add-phrase"].as<std::string>(),
+                                                        options["weight"].as<double>(), tower, source);
+  result.provenance.source = source_path;
+  result.provenance.text_encoder = tower.options().clip;
+
+  guidance::ResidualFile corrected = source;
+  corrected.vector = result.correction.vector;
+  corrected.note = result.summary + " of " + source_path + " (" + source.note + ")";
+  corrected.provenance = result.provenance;
+  if (invocation.context->is_root()) {
+    guidance::write_residual_file(out, corrected);
+    const torch::Tensor r = source.vector.residual.to(torch::kFloat64);
+    const torch::Tensor r2 = corrected.vector.residual.to(torch::kFloat64);
+    const torch::Tensor removed = result.correction.removed;
+    spdlog::info("wrote {}: {}; tau {:.6f} -> {:.6f}, <r, r'> = {:.6f}, |r'| = {:.7f}{}", out, result.summary,
+                 source.vector.tau, corrected.vector.tau, r.dot(r2).item<double>(), r2.norm().item<double>(),
+                 removed.size(0) ? fmt::format(", max |<q, r'>| over the removed directions = {:.2e}",
+                                               torch::mv(removed, r2).abs().max().item<double>())
+                                 : "");
+  }
+  communicator->barrier();
+  return 0;
 }
 
 }  // namespace
 
-Command correct_command() { return {"correct", "remove or add directions of a residual vector", true, declare}; }
+Command correct_command() {
+  return {"correct", "remove or add directions of a residual vector", true, declare, run};
+}
 
 }  // namespace rave::launch

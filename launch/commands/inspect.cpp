@@ -3,6 +3,7 @@
 // reads back with a valid checksum. Exit code 1 when a dataset fails its checksum or the file is invalid.
 #include <nlohmann/json.hpp>
 
+#include <cstring>
 #include <iostream>
 #include <sstream>
 
@@ -93,9 +94,35 @@ Json checkpoint_contents(const std::string& path) {
 Json residual_contents(const std::string& path) {
   const guidance::ResidualFile file = guidance::read_residual_file(path);
   const auto& v = file.vector;
-  return {{"dimension", v.residual.numel()}, {"residual_norm", v.residual.norm().item<double>()}, {"tau", v.tau},
-          {"n_pos", v.n_pos}, {"n_neg", v.n_neg}, {"backlit_files", file.backlit_files.size()},
-          {"welllit_files", file.welllit_files.size()}};
+  Json out = {{"dimension", v.residual.numel()}, {"residual_norm", v.residual.norm().item<double>()}, {"tau", v.tau},
+              {"n_pos", v.n_pos}, {"n_neg", v.n_neg}, {"backlit_files", file.backlit_files.size()},
+              {"welllit_files", file.welllit_files.size()}};
+  if (const auto& p = file.provenance) {
+    out["provenance"] = {{"source", p->source},   {"operation", p->operation}, {"formula", p->formula},
+                         {"text_encoder", p->text_encoder}, {"tokens", p->tokens}, {"phrases", p->phrases},
+                         {"weights", p->weights}};
+  }
+  return out;
+}
+
+// How `rave correct` derived a residual vector, one line per field; token and phrase lists quoted (the
+// trailing space of end-of-word tokens matters) with their weights.
+void print_provenance(const Json& provenance, std::ostream& out) {
+  out << "provenance       " << provenance["operation"].get<std::string>() << " of "
+      << provenance["source"].get<std::string>() << "\n";
+  out << "  formula        " << provenance["formula"].get<std::string>() << "\n";
+  out << "  text encoder   " << provenance["text_encoder"].get<std::string>() << "\n";
+  const Json& weights = provenance["weights"];
+  for (const char* list : {"tokens", "phrases"}) {
+    const Json& items = provenance[list];
+    if (items.empty()) continue;
+    out << "  " << list << std::string(13 - std::strlen(list), ' ');
+    for (size_t i = 0; i < items.size(); ++i) {
+      out << (i ? ", " : "") << items[i].dump(-1, ' ', false, Json::error_handler_t::replace);
+      if (weights.size() == items.size()) out << " " << weights[i].get<double>();
+    }
+    out << "\n";
+  }
 }
 
 Json summarise(const std::string& path) {
@@ -117,7 +144,7 @@ std::string scalar_text(const Json& value) { return value.is_string() ? value.ge
 
 void print_text(const Json& summary, std::ostream& out) {
   for (const auto& [key, value] : summary.items()) {
-    if (key == "config" || key == "checksums") continue;
+    if (key == "config" || key == "checksums" || key == "provenance") continue;
     std::string text;
     if (value.is_object()) {
       for (const auto& [name, count] : value.items()) text += (text.empty() ? "" : ", ") + name + " " + count.dump();
@@ -131,6 +158,7 @@ void print_text(const Json& summary, std::ostream& out) {
       << (checks["ok"] ? "ok" : "FAILED") << " (" << checks["datasets"] << " datasets read, "
       << checks["with_fletcher32"] << " with Fletcher-32)\n";
   for (const auto& failure : checks["failures"]) out << "  " << failure["error"].get<std::string>() << "\n";
+  if (summary.contains("provenance")) print_provenance(summary["provenance"], out);
   if (summary.contains("config") && !summary["config"].get<std::string>().empty()) {
     out << "config\n";
     std::istringstream lines(summary["config"].get<std::string>());

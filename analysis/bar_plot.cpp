@@ -1,0 +1,84 @@
+#include "analysis/bar_plot.h"
+
+#include <algorithm>
+#include <cmath>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "dist/error.h"
+
+namespace rave::analysis {
+namespace {
+
+constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
+constexpr double kScale = 0.45;
+const cv::Scalar kInk(40, 40, 40), kAxis(68, 68, 68);
+
+cv::Point at(double x, double y) { return {static_cast<int>(std::lround(x)), static_cast<int>(std::lround(y))}; }
+
+// Printable ASCII kept; every other UTF-8 sequence becomes one '?', a line break a visible "\n".
+std::string drawable(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c >= 0x20 && c < 0x7f) {
+      out += char(c);
+    } else if (c < 0x80 || c >= 0xc0) {
+      out += '?';  // a control character or the lead byte of a multi-byte character; continuation bytes add nothing
+    }
+  }
+  return out;
+}
+
+void put(cv::Mat& image, const std::string& content, double x, double y, double align = 0, double scale = kScale,
+         int thickness = 1) {
+  int baseline = 0;
+  const std::string text = drawable(content);
+  const cv::Size size = cv::getTextSize(text, kFont, scale, thickness, &baseline);
+  cv::putText(image, text, at(x - align * size.width, y), kFont, scale, kInk, thickness, cv::LINE_AA);
+}
+
+}  // namespace
+
+cv::Mat render_bar_chart(const std::vector<Bar>& bars, const std::string& title, int width) {
+  const double row = 22, top = 36, label_width = 220, value_width = 70;
+  const int height = static_cast<int>(top + row * double(bars.size()) + 12);
+  double lo = 0, hi = 0;
+  for (const Bar& bar : bars) {
+    lo = std::min(lo, bar.value);
+    hi = std::max(hi, bar.value);
+  }
+  if (hi == lo) hi = lo + 1;
+  const double left = label_width, right = width - value_width;
+  const auto px = [&](double v) { return left + (v - lo) / (hi - lo) * (right - left); };
+  cv::Mat image(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
+  put(image, title, 8, 22, 0, 0.55, 1);
+  for (size_t i = 0; i < bars.size(); ++i) {
+    const Bar& bar = bars[i];
+    const double y = top + row * double(i);
+    const double x0 = std::min(px(0), px(bar.value)), x1 = std::max(px(0), px(bar.value));
+    put(image, bar.label, label_width - 8, y + 15, 1);
+    cv::rectangle(image, at(x0, y + 3), at(std::max(x1, x0 + 1), y + row - 3),
+                  cv::Scalar(bar.colour.b, bar.colour.g, bar.colour.r), cv::FILLED);
+    put(image, tick_label(bar.value, 0.001), x1 + 4, y + 15);
+  }
+  cv::line(image, at(px(0), top), at(px(0), top + row * double(bars.size())), kAxis, 1);
+  return image;
+}
+
+void write_bar_chart_png(const std::filesystem::path& path, const std::vector<Bar>& bars, const std::string& title,
+                         int width) {
+  std::error_code error;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), error);
+  bool written = false;
+  try {
+    written = cv::imwrite(path.string(), render_bar_chart(bars, title, width));
+  } catch (const cv::Exception& e) {
+    throw IoError("cannot write the chart " + path.string() + ": " + e.what());
+  }
+  if (!written) throw IoError("cannot write the chart " + path.string(), "check that the folder is writable");
+}
+
+}  // namespace rave::analysis
