@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <mutex>
 
 #include "dist/error.h"
 
@@ -15,19 +17,18 @@ namespace {
 // threads alike): lock-free atomics are the only shared state a handler may touch.
 std::atomic<bool> usr1_received{false};
 std::atomic<bool> term_received{false};
-std::atomic<bool> installed{false};
 static_assert(std::atomic<bool>::is_always_lock_free, "signal handlers need lock-free atomics");
 
 extern "C" void record_stop_signal(int signal) {
   (signal == SIGUSR1 ? usr1_received : term_received).store(true, std::memory_order_relaxed);
 }
 
-void install(int signal, struct sigaction* previous) {
+void install(int signal) {
   struct sigaction action {};
   action.sa_handler = record_stop_signal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;  // blocking reads in loader threads resume instead of failing with EINTR
-  if (sigaction(signal, &action, previous) != 0) {
+  if (sigaction(signal, &action, nullptr) != 0) {
     throw Error(std::string("cannot install the handler of ") + strsignal(signal) + ": " + std::strerror(errno));
   }
 }
@@ -47,17 +48,13 @@ std::string StopDecision::describe(int world_size) const {
 }
 
 StopSignal::StopSignal() {
-  if (installed.exchange(true)) throw Error("StopSignal: only one may be installed at a time");
+  static std::once_flag installed;
+  std::call_once(installed, [] {
+    install(SIGUSR1);
+    install(SIGTERM);
+  });
   usr1_received = false;
   term_received = false;
-  install(SIGUSR1, &previous_usr1_);
-  install(SIGTERM, &previous_term_);
-}
-
-StopSignal::~StopSignal() {
-  sigaction(SIGUSR1, &previous_usr1_, nullptr);
-  sigaction(SIGTERM, &previous_term_, nullptr);
-  installed = false;
 }
 
 StopDecision StopSignal::agree(Communicator& communicator, const torch::Device& device) const {

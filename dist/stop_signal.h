@@ -6,7 +6,6 @@
 // exits with kExitStopped.
 #pragma once
 
-#include <csignal>
 #include <cstdint>
 #include <string>
 
@@ -27,21 +26,16 @@ struct StopDecision {
   std::string describe(int world_size) const;
 };
 
-// Records SIGUSR1 and SIGTERM while it lives (the previous handlers come back afterwards). One at a time.
+// Records SIGUSR1 and SIGTERM from its construction on, forgetting what was recorded before. The handlers stay
+// for the rest of the process: a signal that arrives while a finished run shuts down must not kill a rank whose
+// work is complete (its exit code would then report a failure).
 class StopSignal {
  public:
   StopSignal();
-  ~StopSignal();
-  StopSignal(const StopSignal&) = delete;
-  StopSignal& operator=(const StopSignal&) = delete;
 
   // Collective (every rank calls it at the same point): whether any rank received a stop signal. A sum of
   // 0/1 flags is non-zero exactly when their maximum is, and it also tells how many ranks got each signal.
   StopDecision agree(Communicator& communicator, const torch::Device& device) const;
-
- private:
-  struct sigaction previous_usr1_ {};
-  struct sigaction previous_term_ {};
 };
 
 }  // namespace rave::dist
