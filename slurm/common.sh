@@ -27,9 +27,14 @@ rave_launcher() {
   esac
 }
 
-# forward_stop NAME: what the traps of run_preemptible do with a signal (NAME says which, for the log).
+# forward_stop NAME: what the traps of run_preemptible do with a signal (NAME says which, for the log). A rank
+# that gets SIGUSR1 before rave has installed its handler (during MPI and CUDA start-up) dies of it, so a SIGUSR1
+# that comes early is held until the step is RAVE_STOP_GRACE seconds old (default 30; Slurm may send
+# --signal warnings up to a minute early). After SIGTERM the ranks have their own SIGTERM from Slurm already.
 forward_stop() {
   echo "rave: batch script got $1, asking the step to checkpoint and stop"
+  local age=$((SECONDS - step_started)) grace=${RAVE_STOP_GRACE:-30}
+  if [ "$1" = SIGUSR1 ] && [ "$age" -lt "$grace" ]; then sleep $((grace - age)); fi
   if [ -n "$step_pid" ]; then kill -USR1 "$step_pid" 2>/dev/null || true; fi
 }
 
@@ -40,7 +45,7 @@ forward_stop() {
 # this shell got SIGTERM: that is scancel, a time limit reached without the warning, or a preemption (which Slurm
 # requeues itself when the cluster is configured to). Returns the step's exit code.
 run_preemptible() {
-  local got_term="" signals=0 seen code step_pid=""
+  local got_term="" signals=0 seen code step_pid="" step_started=$SECONDS
   trap 'signals=$((signals + 1)); forward_stop SIGUSR1' USR1
   trap 'signals=$((signals + 1)); got_term=1; forward_stop SIGTERM' TERM
   "$@" &
