@@ -63,9 +63,10 @@ run_preemptible() {
       echo "rave: the step stopped with a complete checkpoint after SIGTERM; not requeueing (submit again to continue)"
     else
       # Said first: requeueing a running job ends this script.
-      echo "rave: the step stopped with a complete checkpoint; requeueing job $SLURM_JOB_ID (it resumes with --resume auto)"
-      scontrol requeue "$SLURM_JOB_ID" || echo "rave: requeueing job $SLURM_JOB_ID failed (submitted with --requeue?);" \
-        "submit again to continue" >&2
+      echo "rave: the step stopped with a complete checkpoint; requeueing job $SLURM_JOB_ID" \
+        "(it resumes with --resume auto)"
+      scontrol requeue "$SLURM_JOB_ID" ||
+        echo "rave: requeueing job $SLURM_JOB_ID failed (submitted with --requeue?); submit again to continue" >&2
     fi
   fi
   return "$code"
