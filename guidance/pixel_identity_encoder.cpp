@@ -26,7 +26,8 @@ std::vector<torch::Tensor> PixelIdentityEncoder::taps(const torch::Tensor& image
     throw Error("pixel identity encoder: expected images [B,3,H,W], got " + c10::str(images.sizes()));
   }
   std::vector<torch::Tensor> out;
-  torch::Tensor level = F::adaptive_avg_pool2d(images, F::AdaptiveAvgPool2dFuncOptions({kFinestSize, kFinestSize}));
+  torch::Tensor level =
+      kTapScale * F::adaptive_avg_pool2d(images, F::AdaptiveAvgPool2dFuncOptions({kFinestSize, kFinestSize}));
   for (int k = 0; k < kTaps; ++k) {
     if (k > 0) level = F::avg_pool2d(level, F::AvgPool2dFuncOptions(2));
     out.push_back(torch::cat({level, gradients(level)}, 1));

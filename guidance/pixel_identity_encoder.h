@@ -15,6 +15,11 @@ class PixelIdentityEncoder : public IdentityEncoder {
  public:
   static constexpr int64_t kFinestSize = 128;
   static constexpr int kTaps = 5;
+  // Pixel values in [0,1] are small next to RN101's activations: unscaled, RAVE's guidance term (weight 6 x 320)
+  // outweighs the identity term so far that the enhancer brightens regions the guidance is indifferent to (the
+  // sky of the synthetic scenes) until they clip white, where the clamp leaves no gradient to undo it. Scaled
+  // taps give the identity loss the weight that keeps such regions as they are.
+  static constexpr double kTapScale = 8.0;
 
   std::string name() const override { return "pixels"; }
   // Images [B,3,H,W] in [0,1] (any floating dtype) -> five maps [B,9,128/2^k,128/2^k].
