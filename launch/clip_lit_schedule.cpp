@@ -58,7 +58,10 @@ ClipLitDecision ClipLitSchedule::after_enhancer_step(const StepReport& report) {
   ClipLitDecision decision;
   decision.enhancer = enhancer_.after_step(report);
   if (round == 0) return decision;  // warm-up: neither results nor refinement
-  if (decision.enhancer.new_best) state_.best_round = round;
+  if (decision.enhancer.new_best) {
+    state_.best_round = round;
+    decision.keep_best = true;
+  }
   if (decision.enhancer.round_finished) {
     if (state_.best_round == round) {
       state_.slots[size_t(state_.slot)] = round;

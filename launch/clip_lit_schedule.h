@@ -42,7 +42,8 @@ struct RefinementPlan {
 };
 
 struct ClipLitDecision {
-  StepDecision enhancer;     // what the enhancer schedule decided
+  StepDecision enhancer;      // what the enhancer schedule decided
+  bool keep_best = false;     // a new best model of a guided phase: keep its weights for the results
   int64_t results_round = 0;  // > 0: write the intermediate results of this round's best model now
 };
 

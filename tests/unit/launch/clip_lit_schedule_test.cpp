@@ -130,6 +130,19 @@ TEST(ClipLitSchedule, TuplesGrowFromTwoToFourAsResultsAppear) {
   EXPECT_EQ(schedule.state().slots, (std::array<int64_t, 2>{3, 4}));
 }
 
+TEST(ClipLitSchedule, ABestAtTheLastStepOfARoundIsTheOneItsResultsComeFrom) {
+  Schedule enhancer(enhancer_options(0, 4, 2));  // best-model checks at global steps 1 and 3 of round 1
+  ClipLitSchedule schedule(enhancer, guidance_options(0, 1));
+  std::vector<std::pair<bool, int64_t>> decisions;
+  for (int i = 0; i < 4; ++i) {
+    const ClipLitDecision d = schedule.after_enhancer_step({30.0, 4.0 - i, 10.0});
+    decisions.push_back({d.keep_best, d.results_round});
+  }
+  // The losses shrink: both checks find a new best, the second on the round's last step, whose weights (not the
+  // first best's) the results must come from.
+  EXPECT_EQ(decisions, (std::vector<std::pair<bool, int64_t>>{{false, 0}, {true, 0}, {false, 0}, {true, 1}}));
+}
+
 TEST(ClipLitSchedule, TheWarmUpNeverYieldsResults) {
   Schedule enhancer(enhancer_options(8, 4, 2));
   ClipLitSchedule schedule(enhancer, guidance_options(0, 1));
