@@ -6,6 +6,7 @@
 #include <numeric>
 #include <unordered_map>
 
+#include "analysis/start_token_encoder.h"
 #include "dist/progress.h"
 
 namespace rave::analysis {
@@ -87,6 +88,7 @@ torch::Tensor embed_texts(models::ClipModelImpl& model, const models::Tokenizer&
   dist::Progress progress("text embeddings", my_texts, options.show_progress && rank == 0, "text");
 
   const torch::Device device = model.text_projection.device();
+  StartTokenEncoder encoder(model, tokenizer.start_of_text());
   // Rows this rank did not compute stay zero, so a sum over the ranks assembles the whole table exactly.
   torch::Tensor rows = torch::zeros({int64_t(texts.size()), model.config().embed_dim});
   {
@@ -98,7 +100,7 @@ torch::Tensor embed_texts(models::ClipModelImpl& model, const models::Tokenizer&
         flat.insert(flat.end(), inputs[size_t(row)].begin(), inputs[size_t(row)].end());
       }
       const torch::Tensor ids = torch::tensor(flat, torch::kLong).view({int64_t(batch.rows.size()), batch.length});
-      rows.index_copy_(0, torch::tensor(batch.rows, torch::kLong), model.encode_text(ids.to(device)).cpu());
+      rows.index_copy_(0, torch::tensor(batch.rows, torch::kLong), encoder.encode(ids.to(device)).cpu());
       progress.advance(int64_t(batch.rows.size()));
     }
   }

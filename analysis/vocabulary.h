@@ -3,9 +3,10 @@
 // the text encoder's EOT-pooled, un-normalised output.
 //
 // The reference encodes one id at a time over the whole 77-token context. Here the distinct texts are sorted by
-// their tokenized length and encoded in batches of one length, cut right after the end token: exact, because
-// the causal mask keeps the padding from influencing the end position. Batches are dealt round-robin to the
-// ranks and the rows gathered, so the result does not depend on how many ranks computed it.
+// their tokenized length and encoded in batches of one length, cut right after the end token, with the start
+// position computed once for all (start_token_encoder.h): exact, because the causal mask keeps later positions
+// from influencing earlier ones. Batches are dealt round-robin to the ranks and the rows gathered, so the result
+// does not depend on how many ranks computed it.
 #pragma once
 
 #include <torch/types.h>
@@ -46,7 +47,8 @@ struct VocabularyEmbeddingOptions {
 };
 
 // Un-normalised embeddings [texts.size(), D] (float32, CPU) of texts tokenized like clip.tokenize (over-long
-// texts truncated, end token kept), encoded in batches of one tokenized length cut after the end token. The
+// texts truncated, end token kept), encoded in float32 in batches of one tokenized length cut after the end
+// token. The
 // batches depend only on the texts and the batch size; they are dealt round-robin to the ranks of
 // `communicator` (null: this process computes everything) and every rank returns the whole result.
 torch::Tensor embed_texts(models::ClipModelImpl& model, const models::Tokenizer& tokenizer,

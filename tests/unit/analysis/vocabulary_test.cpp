@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "analysis/start_token_encoder.h"
 #include "analysis/vocabulary.h"
 #include "analysis/vocabulary_cache.h"
 #include "dist/error.h"
@@ -83,6 +84,16 @@ TEST_F(Vocabulary, EqualsTheEncoderOnTheReferenceInput) {
   const io::h5::File reference = io::h5::File::open(fixture("tiny_reference.h5"));
   ASSERT_EQ(reference.read_strings("text/strings")[3], "dark");
   EXPECT_LE((v.embeddings[3144] - reference.read("vit/text_embedding")[3]).abs().max().item<double>(), 1e-5);
+}
+
+TEST_F(Vocabulary, StartTokenEncoderEqualsEncodeText) {
+  // Rows of different lengths and padding, the longest cut at the context.
+  const torch::Tensor ids = tokenizer_->tokenize({"a photo of a cat", "dark", "", "It's 2 cats!!", "<|endoftext|>",
+                                                  std::string(200, 'x') + " y"}, models::Truncation::kKeepEot);
+  c10::InferenceMode inference;
+  StartTokenEncoder encoder(**model_, tokenizer_->start_of_text());
+  EXPECT_LE((encoder.encode(ids) - (*model_)->encode_text(ids)).abs().max().item<double>(), 1e-5);
+  EXPECT_THROW(encoder.encode(ids.narrow(1, 1, 5)), Error);
 }
 
 TEST_F(Vocabulary, IdenticalTextsShareOneEmbedding) {
