@@ -4,8 +4,10 @@
 # id at a time over the full 77-token context, timed on SAMPLE evenly spread ids and extrapolated), and the
 # cached rerun. Prints every JSON line, then one summary object.
 # Targets: >= 30x the reference on one process; near-linear speed-up with ranks that have their own cores
-# (on a machine with fewer cores than ranks x threads the ranks only share them); cached rerun < 2 s.
-# Usage: bench/vocabulary.sh [BUILD_DIR]    environment: RANKS (default 2), SAMPLE (default 256),
+# (on a machine with fewer cores than ranks x threads the ranks only share them); cached rerun < 2 s. On a
+# machine shared with other work compare the CPU-time fields of single-threaded runs (THREADS=1).
+# Usage: bench/vocabulary.sh [BUILD_DIR]    environment: RANKS (default 2), SAMPLE (default 256), THREADS
+#        (of every process; default: all cores for the 1-rank run, cores / RANKS for the other),
 #        BATCH (default 512), VOCAB (default ../shared/fixtures/clip/bpe_simple_vocab_16e6.txt.gz)
 set -euo pipefail
 build=${1:-build}
@@ -15,9 +17,10 @@ ranks=${RANKS:-2}
 cores=$(nproc)
 mpirun=(mpirun --allow-run-as-root --oversubscribe --mca btl_vader_single_copy_mechanism none)
 
-one=$("$build/bench/bench_vocabulary" --vocab "$vocab" --batch "${BATCH:-512}" --sample "${SAMPLE:-256}" --threads "$cores")
+one=$("$build/bench/bench_vocabulary" --vocab "$vocab" --batch "${BATCH:-512}" --sample "${SAMPLE:-256}" \
+     --threads "${THREADS:-$cores}")
 printf '%s\n' "$one"
-threads=$(( cores / ranks > 0 ? cores / ranks : 1 ))
+threads=${THREADS:-$(( cores / ranks > 0 ? cores / ranks : 1 ))}
 many=$("${mpirun[@]}" -np "$ranks" "$build/bench/bench_vocabulary" --vocab "$vocab" --batch "${BATCH:-512}" \
        --threads "$threads" --skip-reference)
 printf '%s\n' "$many"
@@ -31,9 +34,11 @@ print(json.dumps({
     "sweep_seconds_1_rank": one["sweep_seconds"],
     "reference_extrapolated_seconds": one["reference_extrapolated_seconds"],
     "speedup_vs_reference": one["speedup"],
+    "speedup_vs_reference_cpu_time": one["speedup_cpu_time"],
     "max_abs_diff_vs_reference": one["max_abs_diff_vs_reference"],
     f"sweep_seconds_{many['ranks']}_ranks": many["sweep_seconds"],
     "rank_speedup": round(one["sweep_seconds"] / many["sweep_seconds"], 2),
+    "rank0_cpu_share": round(many["sweep_cpu_seconds_rank0"] / one["sweep_cpu_seconds_rank0"], 2),
     "cached_rerun_seconds": one["cached_rerun_seconds"],
 }))
 PY
