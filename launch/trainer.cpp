@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -12,7 +13,10 @@
 #include "dist/communicator.h"
 #include "dist/error.h"
 #include "dist/gradient_reducer.h"
+#include "dist/progress.h"
 #include "dist/random.h"
+#include "dist/shard_sampler.h"
+#include "dist/stop_signal.h"
 #include "guidance/encoders.h"
 #include "guidance/losses.h"
 #include "guidance/rave_guidance.h"
@@ -20,7 +24,9 @@
 #include "guidance/residual_pass.h"
 #include "io/batch_loader.h"
 #include "io/checkpoint.h"
+#include "io/dataset.h"
 #include "io/image.h"
+#include "launch/clip_lit_training.h"
 #include "launch/metrics_log.h"
 #include "launch/optimizer_state.h"
 #include "models/enhancer.h"
@@ -47,8 +53,21 @@ class Trainer {
 
  private:
   void set_up_guidance();
+  // What names checkpoints and metrics lines: enhancer steps, plus guidance steps for the CLIP-LIT methods.
+  int64_t iteration() const { return clip_lit_ ? clip_lit_->iteration() : schedule_.step(); }
+  bool rounds_done() const { return options_.rounds > 0 && schedule_.round() > options_.rounds; }
+  // Where the run is expected to end: --max-steps, or the planned end of round --rounds (extensions unknown).
+  int64_t planned_steps() const {
+    if (options_.rounds == 0) return options_.max_steps;
+    const ScheduleState& s = schedule_.state();
+    return std::min(options_.max_steps, s.reconstruction_steps + options_.rounds * options_.schedule.round_steps);
+  }
   void resume(const std::string& path);
   StepNumbers step(const torch::Tensor& x);
+  // The forward passes of one step, under autocast for --precision bf16, returning float32.
+  torch::Tensor light_map(const torch::Tensor& x);
+  std::vector<torch::Tensor> identity_taps(const torch::Tensor& images);
+  torch::Tensor guidance_embedding(const torch::Tensor& images);
   void reinitialise();
   io::Checkpoint checkpoint() const;
   fs::path save();
@@ -57,6 +76,7 @@ class Trainer {
 
   const dist::Context& context_;
   TrainerOptions options_;
+  dist::StopSignal stop_signal_;  // from the start: a signal during set-up stops the run after its first step
   std::unique_ptr<dist::Communicator> communicator_;
   std::unique_ptr<guidance::GuidanceEncoder> guidance_encoder_;
   std::unique_ptr<guidance::IdentityEncoder> identity_encoder_;
@@ -65,6 +85,7 @@ class Trainer {
   std::unique_ptr<torch::optim::Adam> optimizer_;
   std::unique_ptr<dist::GradientReducer> reducer_;
   Schedule schedule_;
+  std::unique_ptr<ClipLitTraining> clip_lit_;  // the guidance phases of the CLIP-LIT methods
   dist::SamplerState sampler_state_;
   int64_t reinitialisations_ = 0;
   std::optional<io::CheckpointFolder> checkpoints_;  // rank 0
@@ -73,8 +94,8 @@ class Trainer {
 
 Trainer::Trainer(const dist::Context& context, const TrainerOptions& options)
     : context_(context), options_(options), schedule_(options.schedule) {
-  if (options_.method != "rave") {
-    throw UsageError("--method " + options_.method + " is not available yet", "use --method rave");
+  if (options_.method != "rave" && !is_clip_lit_method(options_.method)) {
+    throw UsageError("unknown --method " + options_.method, "use rave, clip-lit or clip-lit-latent");
   }
   if (options_.backlit.empty()) throw UsageError("rave train needs --backlit (a folder of backlit images)");
   communicator_ = dist::make_communicator(context_, options_.backend, options_.collective_timeout);
@@ -95,6 +116,12 @@ Trainer::Trainer(const dist::Context& context, const TrainerOptions& options)
     checkpoints_.emplace(fs::path(options_.run_dir) / "checkpoints", options_.keep_checkpoints);
   }
   communicator_->barrier();
+  if (is_clip_lit_method(options_.method)) {
+    auto pair = guidance::make_learned_pair(options_.method, *guidance_encoder_, options_.clip_lit.vocab);
+    clip_lit_ = std::make_unique<ClipLitTraining>(context_, *communicator_, options_, *guidance_encoder_, *pair,
+                                                  enhancer_, schedule_);
+    guidance_ = std::move(pair);
+  }
 
   std::string resume_from = options_.resume;
   if (resume_from == "auto") {
@@ -117,6 +144,7 @@ torch::optim::AdamOptions Trainer::adam_options() const {
 }
 
 void Trainer::set_up_guidance() {
+  if (clip_lit_) return;  // the learned pair starts from its own initialisation
   guidance::ResidualVector vector;
   if (!options_.residual.empty()) {
     const guidance::ResidualFile file = guidance::read_residual_file(options_.residual);
@@ -154,16 +182,20 @@ void Trainer::resume(const std::string& path) {
   if (checkpoint.method != options_.method) {
     throw UsageError(path + " was written by --method " + checkpoint.method + ", this run is --method " + options_.method);
   }
-  if (checkpoint.world_size != context_.world_size()) {
+  if (checkpoint.world_size != context_.world_size() && !options_.allow_world_size_change) {
     throw UsageError(path + " was written by " + std::to_string(checkpoint.world_size) + " rank(s), this run has " +
                          std::to_string(context_.world_size()),
-                     "resume with the same number of ranks: the data shards depend on it");
+                     "resume with the same number of ranks (the data shards depend on it), or pass "
+                     "--allow-world-size-change to re-shard the data and continue on another trajectory");
   }
   models::load_enhancer_state(enhancer_, checkpoint.group("enhancer"), path);
   load_adam_state(*optimizer_, enhancer_->named_parameters(), checkpoint.group("optimizer/enhancer"), path);
-  guidance_ = std::make_unique<guidance::RaveGuidance>(guidance::ResidualVector{});
-  guidance_->to(context_.device());
+  if (!clip_lit_) {
+    guidance_ = std::make_unique<guidance::RaveGuidance>(guidance::ResidualVector{});
+    guidance_->to(context_.device());
+  }
   guidance_->load_state(checkpoint.group("guidance"), path);
+  if (clip_lit_) clip_lit_->restore(checkpoint);
 
   const auto value = [&](const std::string& name) { return checkpoint.at("trainer/" + name).item<int64_t>(); };
   ScheduleState state;
@@ -180,6 +212,14 @@ void Trainer::resume(const std::string& path) {
   schedule_.restore(state);
   reinitialisations_ = value("reinitialisations");
   sampler_state_ = {checkpoint.at("sampler/epoch").item<int64_t>(), checkpoint.at("sampler/position").item<int64_t>()};
+  if (checkpoint.world_size != context_.world_size()) {
+    sampler_state_ = dist::reshard(sampler_state_, int(checkpoint.world_size), context_.world_size(),
+                                   int64_t(io::list_images(options_.backlit).size()));
+    spdlog::warn("--allow-world-size-change: {} was written by {} rank(s), this run has {}; the data is re-sharded "
+                 "(epoch {}, {} items into each rank's shard) and a step now averages {} ranks' gradients",
+                 path, checkpoint.world_size, context_.world_size(), sampler_state_.epoch, sampler_state_.position,
+                 context_.world_size());
+  }
   spdlog::info("resumed from {} at step {} (round {}, {})", path, schedule_.step(), schedule_.round(),
                stage_name(schedule_.stage()));
 }
@@ -210,6 +250,7 @@ io::Checkpoint Trainer::checkpoint() const {
                           {"window_position", integer(s.window_position)},
                           {"reinitialisations", integer(reinitialisations_)}});
   c.set_group("sampler", {{"epoch", integer(sampler_state_.epoch)}, {"position", integer(sampler_state_.position)}});
+  if (clip_lit_) clip_lit_->store(c);
   return c;
 }
 
@@ -219,23 +260,43 @@ fs::path Trainer::save() {
   return saved;
 }
 
+// --precision bf16 runs the enhancer and the encoders under autocast (their backward follows the same casts).
+// Their outputs come back as float32, so that the parameters, their gradients, Adam and the loss arithmetic
+// stay float32 (a bf16 cosine has ~3 significant digits, and the RAVE loss squares its small distance to tau).
+torch::Tensor Trainer::light_map(const torch::Tensor& x) {
+  models::AutocastGuard autocast(options_.precision, x.device());
+  return enhancer_->forward(x).to(torch::kFloat32);
+}
+
+std::vector<torch::Tensor> Trainer::identity_taps(const torch::Tensor& images) {
+  models::AutocastGuard autocast(options_.precision, images.device());
+  std::vector<torch::Tensor> taps = identity_encoder_->taps(images);
+  for (auto& tap : taps) tap = tap.to(torch::kFloat32);
+  return taps;
+}
+
+torch::Tensor Trainer::guidance_embedding(const torch::Tensor& images) {
+  models::AutocastGuard autocast(options_.precision, images.device());
+  return guidance_encoder_->embed(images).to(torch::kFloat32);
+}
+
 StepNumbers Trainer::step(const torch::Tensor& x) {
-  const torch::Tensor light = enhancer_->forward(x);
+  const torch::Tensor light = light_map(x);
   const torch::Tensor enhanced = models::apply_light_map(x, light);
   std::vector<torch::Tensor> input_taps;
   {
     torch::NoGradGuard no_grad;  // the input branch of the identity loss needs no gradient
-    input_taps = identity_encoder_->taps(x);
+    input_taps = identity_taps(x);
   }
   const bool warm_up = schedule_.stage() == Stage::reconstruction;
   const torch::Tensor identity =
       guidance::kIdentityLossWeight *
-      guidance::identity_distance(identity_encoder_->taps(enhanced), input_taps,
+      guidance::identity_distance(identity_taps(enhanced), input_taps,
                                   warm_up ? guidance::kReconstructionWeights : guidance::kIdentityWeights);
   torch::Tensor guidance_term = torch::zeros({}, x.options());
   torch::Tensor loss = identity;
   if (!warm_up) {
-    guidance_term = guidance_->loss(guidance_encoder_->embed(enhanced));
+    guidance_term = guidance_->loss(guidance_embedding(enhanced));
     loss = guidance_->loss_weight() * guidance_term + kIdentityTermWeight * identity;
   }
   optimizer_->zero_grad();
@@ -287,26 +348,38 @@ int Trainer::run() {
   loading.seed = options_.seed;
   io::BatchLoader loader(folder, std::move(sampler), loading);
 
-  spdlog::info("training {} on {} backlit images: {} rank(s) x batch {} at {}x{}, steps {} -> {}", options_.method,
+  spdlog::info("training {} on {} backlit images: {} rank(s) x batch {} at {}x{}, steps {} -> {}{}", options_.method,
                folder.size(), context_.world_size(), options_.batch_size, options_.image_size, options_.image_size,
-               schedule_.step(), options_.max_steps);
+               schedule_.step(), planned_steps(),
+               options_.rounds > 0 ? " (end of round " + std::to_string(options_.rounds) + ")" : "");
   const auto start = std::chrono::steady_clock::now();
-  auto last = start;
+  auto last = start, last_report = start;
+  const int64_t first_step = schedule_.step();
   torch::Tensor last_input;
-  while (schedule_.step() < options_.max_steps) {
+  dist::StopDecision stop;
+  while (schedule_.step() < options_.max_steps && !rounds_done() && !stop.stop()) {
+    if (clip_lit_ && clip_lit_->schedule().phase() != ClipLitPhase::enhancer) {
+      clip_lit_->run_guidance_phase([this] { save(); }, metrics_ ? &*metrics_ : nullptr, start, [&] {
+        stop = stop_signal_.agree(*communicator_, context_.device());
+        return stop.stop();
+      });
+      last = std::chrono::steady_clock::now();
+      if (stop.stop()) break;  // inside a guidance phase: the checkpoint below continues it
+    }
     const io::Batch batch = loader.next();
     sampler_state_ = batch.next_state;
     last_input = batch.images.to(context_.device());
     const Stage stage = schedule_.stage();
     const int64_t round = schedule_.round();
     const StepNumbers numbers = step(last_input);
-    const StepDecision decision = schedule_.after_step({numbers.psnr_y, numbers.loss, numbers.extension});
+    const StepReport report{numbers.psnr_y, numbers.loss, numbers.extension};
+    const StepDecision decision = clip_lit_ ? clip_lit_->after_enhancer_step(report) : schedule_.after_step(report);
 
     const auto now = std::chrono::steady_clock::now();
     const double seconds = std::chrono::duration<double>(now - last).count();
     last = now;
     if (metrics_) {
-      metrics_->write({{"step", schedule_.step()},
+      metrics_->write({{"step", iteration()},
                        {"round", round},
                        {"stage", stage_name(stage)},
                        {"loss", numbers.loss},
@@ -316,31 +389,49 @@ int Trainer::run() {
                        {"images_per_second", double(batch.items.size() * context_.world_size()) / seconds},
                        {"time", std::chrono::duration<double>(now - start).count()}});
     }
-    if (schedule_.step() % 50 == 0 || schedule_.step() == options_.max_steps) {
-      spdlog::info("step {}/{} round {} ({}): loss {:.4f} guidance {:.4f} identity {:.4f} PSNR_Y {:.2f} dB",
-                   schedule_.step(), options_.max_steps, round, stage_name(stage), numbers.loss, numbers.guidance,
-                   numbers.identity, numbers.psnr_y);
+    // A line every 50 steps, and at least every 30 s: CPU steps at 512x512 can take seconds each.
+    if (schedule_.step() % 50 == 0 || schedule_.step() == planned_steps() ||
+        now - last_report > std::chrono::seconds(30)) {
+      last_report = now;
+      const double elapsed = std::chrono::duration<double>(now - start).count();
+      const double steps_per_second = double(schedule_.step() - first_step) / elapsed;
+      const int64_t planned = std::max(planned_steps(), schedule_.step());
+      spdlog::info("step {}/{} round {} ({}): loss {:.4f} guidance {:.4f} identity {:.4f} PSNR_Y {:.2f} dB | "
+                   "{:.2f} steps/s, elapsed {}, ETA {}",
+                   schedule_.step(), planned, round, stage_name(stage), numbers.loss, numbers.guidance,
+                   numbers.identity, numbers.psnr_y, steps_per_second, dist::format_duration(elapsed),
+                   dist::format_duration(double(planned - schedule_.step()) / steps_per_second));
     }
     if (decision.reinitialise) reinitialise();
     if (options_.check_sync_every > 0 && schedule_.step() % options_.check_sync_every == 0) {
       reducer_->check_parameters_in_sync();
     }
     if (context_.is_root()) {
-      const bool periodic = schedule_.step() % options_.checkpoint_every == 0;
+      const bool periodic = iteration() % options_.checkpoint_every == 0;
       if (decision.new_best || periodic) {
         const fs::path saved = save();
         if (decision.new_best) checkpoints_->snapshot(saved, "best_round" + std::to_string(round) + ".h5");
       }
       if (schedule_.step() % options_.sample_every == 0) write_sample(last_input);
     }
+    stop = stop_signal_.agree(*communicator_, context_.device());  // every rank stops after the same step
   }
+  const bool stopped_early = stop.stop() && schedule_.step() < options_.max_steps && !rounds_done();
   if (context_.is_root()) {
-    if (schedule_.step() % options_.checkpoint_every != 0) save();  // else the loop just saved it
+    if (iteration() % options_.checkpoint_every != 0) save();  // else the loop just saved it
     if (last_input.defined()) write_sample(last_input);
-    spdlog::info("training finished at step {}; run directory {}", schedule_.step(), options_.run_dir);
+    if (stopped_early) {
+      spdlog::warn("stopped at step {} on request ({}); the checkpoint is complete: continue with --resume auto "
+                   "(exit code {})",
+                   iteration(), stop.describe(context_.world_size()), dist::kExitStopped);
+    } else {
+      spdlog::info("training finished at step {} ({}); run directory {}", schedule_.step(),
+                   rounds_done() ? "end of round " + std::to_string(options_.rounds) : std::string("--max-steps"),
+                   options_.run_dir);
+    }
   }
   communicator_->barrier();
-  return 0;
+  return stopped_early ? dist::kExitStopped : 0;
 }
 
 }  // namespace

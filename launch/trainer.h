@@ -10,7 +10,9 @@
 #include <string>
 
 #include "dist/context.h"
+#include "launch/clip_lit_options.h"
 #include "launch/schedule.h"
+#include "models/clip/precision.h"
 
 namespace rave::launch {
 
@@ -20,12 +22,14 @@ struct TrainerOptions {
   std::string welllit;
   std::string run_dir = "runs/default";
   int64_t max_steps = 0;
+  int64_t rounds = 0;           // > 0: also stop when guided round `rounds` ends (extensions included)
   int64_t batch_size = 8;
   int64_t image_size = 512;
   uint64_t seed = 1143;
   std::string backend = "auto";
   double collective_timeout = 0;
   std::string resume;           // "", "auto" or a checkpoint path
+  bool allow_world_size_change = false;  // resume a checkpoint of another world size (re-sharding the data)
   int64_t checkpoint_every = 1000;
   int keep_checkpoints = 3;
   int64_t sample_every = 500;
@@ -36,11 +40,15 @@ struct TrainerOptions {
   std::string residual;         // precomputed residual file (RAVE)
   double learning_rate = 2e-5;
   double weight_decay = 1e-3;
+  // bf16: forward passes under autocast; weights, gradients, Adam and losses in float32.
+  models::Precision precision = models::Precision::kFloat32;
   ScheduleOptions schedule;
+  ClipLitOptions clip_lit;      // CLIP-LIT and CLIP-LIT-Latent only
   std::string config_ini;       // stored in checkpoints
 };
 
-// Runs training to options.max_steps; returns the process exit code.
+// Runs training to options.max_steps; returns the process exit code: 0, or dist::kExitStopped when SIGUSR1 or
+// SIGTERM stopped the run early (after a complete checkpoint).
 int train(const dist::Context& context, const TrainerOptions& options);
 
 }  // namespace rave::launch

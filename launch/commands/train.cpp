@@ -1,4 +1,6 @@
 // rave train: the training methods (ARCHITECTURE §4 lists the flags scripts rely on).
+#include <limits>
+
 #include "dist/error.h"
 #include "launch/commands/all.h"
 #include "launch/trainer.h"
@@ -15,18 +17,22 @@ void declare(io::OptionSet& options) {
       ("image-size", value<int64_t>()->default_value(512), "training resolution (square, Lanczos resize)")
       ("loader-threads", value<int>()->default_value(2), "image decoding threads per rank");
   options.section("train")
-      ("method", value<std::string>()->default_value("rave"), "rave (clip-lit and clip-lit-latent: not available yet)")
+      ("method", value<std::string>()->default_value("rave"), "rave, clip-lit or clip-lit-latent")
       ("run-dir", value<std::string>()->default_value("runs/default"), "checkpoints, metrics and samples go here")
       ("max-steps", value<int64_t>(), "stop after this many enhancer steps (default: warm-up + 3 rounds)")
+      ("rounds", value<int64_t>()->default_value(0), "also stop when this guided round ends, extensions included (0: no limit)")
       ("batch-size", value<int64_t>()->default_value(8), "images per rank per step")
       ("seed", value<int64_t>()->default_value(1143), "seed of every random draw")
-      ("precision", value<std::string>()->default_value("fp32"), "fp32 (bf16: not available in training yet)")
+      ("precision", value<std::string>()->default_value("fp32"), "fp32, or bf16: forward passes under autocast (weights, Adam, losses fp32)")
       ("lr", value<double>()->default_value(2e-5), "Adam learning rate of the enhancer")
       ("weight-decay", value<double>()->default_value(1e-3), "Adam (coupled, L2) weight decay")
       ("backend", value<std::string>()->default_value("auto"), "gradient all-reduce: auto, mpi or nccl")
       ("check-sync-every", value<int64_t>()->default_value(0), "steps between checks that all ranks agree (0: never)")
       ("collective-timeout", value<double>()->default_value(600), "seconds before a stuck collective aborts (0: never)")
       ("resume", value<std::string>()->default_value(""), "auto (newest checkpoint in --run-dir) or a checkpoint path")
+      ("allow-world-size-change", io::po::bool_switch(),
+       "resume a checkpoint written by another number of ranks (the data is re-sharded; the run leaves the "
+       "uninterrupted trajectory)")
       ("checkpoint-every", value<int64_t>()->default_value(1000), "steps between checkpoints")
       ("keep-checkpoints", value<int>()->default_value(3), "periodic checkpoints kept (best_round<r>.h5 always kept)")
       ("sample-every", value<int64_t>()->default_value(500), "steps between sample grids (input | enhanced | light map)")
@@ -37,8 +43,11 @@ void declare(io::OptionSet& options) {
       ("clip-identity", value<std::string>(), "identity encoder: CLIP RN file (.pt or .h5) or 'pixels'")
       ("vocab", value<std::string>(), "BPE merges file (bpe_simple_vocab_16e6.txt.gz; CLIP-LIT methods)")
       ("residual", value<std::string>(), "use this residual-vector file instead of computing it")
-      ("guidance-init-steps", value<int64_t>(), "guidance initialisation steps (CLIP-LIT methods)")
-      ("refine-steps", value<int64_t>(), "guidance refinement steps per round (CLIP-LIT methods)");
+      ("guidance-init-steps", value<int64_t>()->default_value(8000), "guidance initialisation steps (CLIP-LIT methods)")
+      ("refine-steps", value<int64_t>()->default_value(1000), "guidance refinement steps per round (CLIP-LIT methods)")
+      ("guidance-batch-size", value<int64_t>()->default_value(16), "guidance images (or tuples) per rank per step")
+      ("guidance-image-size", value<int64_t>()->default_value(256), "side of the guidance images and intermediate results")
+      ("guidance-lr", value<double>()->default_value(0), "Adam learning rate of the pair (0: 5e-6 clip-lit, 5e-4 latent)");
 }
 
 std::string text(const io::po::variables_map& values, const std::string& name) {
@@ -47,10 +56,8 @@ std::string text(const io::po::variables_map& values, const std::string& name) {
 
 int run(const Invocation& invocation) {
   const auto& v = invocation.options;
-  if (text(v, "precision") != "fp32") {
-    throw UsageError("--precision " + text(v, "precision") + " is not available in training yet", "use fp32");
-  }
   TrainerOptions options;
+  options.precision = models::parse_precision(text(v, "precision"));
   options.method = text(v, "method");
   options.backlit = text(v, "backlit");
   options.welllit = text(v, "welllit");
@@ -65,17 +72,28 @@ int run(const Invocation& invocation) {
   options.check_sync_every = v["check-sync-every"].as<int64_t>();
   options.collective_timeout = v["collective-timeout"].as<double>();
   options.resume = text(v, "resume");
+  options.allow_world_size_change = v["allow-world-size-change"].as<bool>();
   options.checkpoint_every = v["checkpoint-every"].as<int64_t>();
   options.keep_checkpoints = v["keep-checkpoints"].as<int>();
   options.sample_every = v["sample-every"].as<int64_t>();
   options.schedule.reconstruction_steps = v["reconstruction-steps"].as<int64_t>();
   options.schedule.round_steps = v["round-steps"].as<int64_t>();
+  options.rounds = v["rounds"].as<int64_t>();
+  // Without --max-steps: warm-up + 3 rounds, or no step limit when --rounds says where to stop.
   options.max_steps = v.count("max-steps") ? v["max-steps"].as<int64_t>()
+                      : options.rounds > 0 ? std::numeric_limits<int64_t>::max()
                                            : options.schedule.reconstruction_steps + 3 * options.schedule.round_steps;
   options.clip = text(v, "clip");
   options.clip_identity = text(v, "clip-identity");
   options.residual = text(v, "residual");
+  options.clip_lit.vocab = text(v, "vocab");
+  options.clip_lit.schedule.init_steps = v["guidance-init-steps"].as<int64_t>();
+  options.clip_lit.schedule.refine_steps = v["refine-steps"].as<int64_t>();
+  options.clip_lit.batch_size = v["guidance-batch-size"].as<int64_t>();
+  options.clip_lit.image_size = v["guidance-image-size"].as<int64_t>();
+  options.clip_lit.learning_rate = v["guidance-lr"].as<double>();
   options.config_ini = invocation.config_ini;
+  if (options.rounds < 0) throw UsageError("--rounds must be 0 (no limit) or positive");
   if (options.batch_size <= 0 || options.image_size < 16 || options.checkpoint_every <= 0 || options.sample_every <= 0) {
     throw UsageError("--batch-size, --checkpoint-every and --sample-every must be positive, --image-size at least 16");
   }
@@ -85,7 +103,7 @@ int run(const Invocation& invocation) {
 }  // namespace
 
 Command train_command() {
-  return {"train", "train an enhancer with RAVE (CLIP-LIT methods: not available yet)", true, declare, run};
+  return {"train", "train an enhancer with RAVE, CLIP-LIT or CLIP-LIT-Latent", true, declare, run};
 }
 
 }  // namespace rave::launch
