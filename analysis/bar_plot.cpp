@@ -45,26 +45,19 @@ void put(cv::Mat& image, const std::string& content, double x, double y, double 
 cv::Mat render_bar_chart(const std::vector<Bar>& bars, const std::string& title, int width) {
   const double row = 22, top = 36, label_width = 220, value_width = 70;
   const int height = static_cast<int>(top + row * double(bars.size()) + 12);
-  double lo = 0, hi = 0;
-  for (const Bar& bar : bars) {
-    lo = std::min(lo, bar.value);
-    hi = std::max(hi, bar.value);
-  }
-  if (hi == lo) hi = lo + 1;
-  const double left = label_width, right = width - value_width;
-  const auto px = [&](double v) { return left + (v - lo) / (hi - lo) * (right - left); };
+  const BarScale scale = bar_scale(bars, label_width, width - value_width);
   cv::Mat image(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
   put(image, title, 8, 22, 0, 0.55, 1);
   for (size_t i = 0; i < bars.size(); ++i) {
     const Bar& bar = bars[i];
     const double y = top + row * double(i);
-    const double x0 = std::min(px(0), px(bar.value)), x1 = std::max(px(0), px(bar.value));
+    const double x0 = std::min(scale.px(0), scale.px(bar.value)), x1 = std::max(scale.px(0), scale.px(bar.value));
     put(image, bar.label, label_width - 8, y + 15, 1);
     cv::rectangle(image, at(x0, y + 3), at(std::max(x1, x0 + 1), y + row - 3),
                   cv::Scalar(bar.colour.b, bar.colour.g, bar.colour.r), cv::FILLED);
     put(image, tick_label(bar.value, 0.001), x1 + 4, y + 15);
   }
-  cv::line(image, at(px(0), top), at(px(0), top + row * double(bars.size())), kAxis, 1);
+  cv::line(image, at(scale.px(0), top), at(scale.px(0), top + row * double(bars.size())), kAxis, 1);
   return image;
 }
 

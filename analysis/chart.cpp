@@ -174,4 +174,14 @@ std::vector<Chart> training_charts(const RunLog& log) {
   return {losses, psnr, throughput};
 }
 
+BarScale bar_scale(const std::vector<Bar>& bars, double left, double right) {
+  double lo = 0, hi = 0;
+  for (const Bar& bar : bars) {
+    lo = std::min(lo, bar.value);
+    hi = std::max(hi, bar.value);
+  }
+  if (hi == lo) hi = lo + 1;
+  return {lo, hi, left, right};
+}
+
 }  // namespace rave::analysis

@@ -50,6 +50,15 @@ struct Bar {
   Rgb colour;
 };
 
+// The value axis of a horizontal bar chart: a range that always holds 0 (bars grow from it), mapped onto the
+// pixels [left, right]. Shared by both renderers so that the SVG and the PNG agree.
+struct BarScale {
+  double lo, hi, left, right;
+
+  double px(double value) const { return left + (value - lo) / (hi - lo) * (right - left); }
+};
+BarScale bar_scale(const std::vector<Bar>& bars, double left, double right);
+
 // 1, 2 or 5 times a power of ten, about `target` ticks covering [lo, hi].
 std::vector<double> nice_ticks(double lo, double hi, int target = 5);
 // A tick value printed with just the decimals its spacing needs ("0.25", "1500", "2e-05").

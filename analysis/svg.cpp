@@ -105,24 +105,18 @@ std::string chart_svg(const Chart& chart, int width, int height) {
 std::string bar_chart_svg(const std::vector<Bar>& bars, const std::string& title, int width) {
   const double row = 20, top = 30, label_width = 170, value_width = 60;
   const int height = static_cast<int>(top + row * bars.size() + 10);
-  double lo = 0, hi = 0;
-  for (const Bar& bar : bars) {
-    lo = std::min(lo, bar.value);
-    hi = std::max(hi, bar.value);
-  }
-  if (hi == lo) hi = lo + 1;
-  const double left = label_width, right = width - value_width;
-  const auto px = [&](double v) { return left + (v - lo) / (hi - lo) * (right - left); };
+  const BarScale scale = bar_scale(bars, label_width, width - value_width);
   std::ostringstream out;
   out << open_svg(width, height, title) << text(8, 18, title, "font-size=\"14\" font-weight=\"bold\"");
   for (size_t i = 0; i < bars.size(); ++i) {
     const Bar& bar = bars[i];
-    const double y = top + row * i, x0 = std::min(px(0), px(bar.value)), x1 = std::max(px(0), px(bar.value));
+    const double y = top + row * i;
+    const double x0 = std::min(scale.px(0), scale.px(bar.value)), x1 = std::max(scale.px(0), scale.px(bar.value));
     out << text(label_width - 8, y + 14, bar.label, "text-anchor=\"end\"") << "<rect x=\"" << num(x0) << "\" y=\""
         << num(y + 3) << "\" width=\"" << num(std::max(x1 - x0, 1.0)) << "\" height=\"" << num(row - 6)
         << "\" fill=\"" << css_colour(bar.colour) << "\"/>" << text(x1 + 4, y + 14, tick_label(bar.value, 0.001));
   }
-  out << "<line x1=\"" << num(px(0)) << "\" x2=\"" << num(px(0)) << "\" y1=\"" << num(top) << "\" y2=\""
+  out << "<line x1=\"" << num(scale.px(0)) << "\" x2=\"" << num(scale.px(0)) << "\" y1=\"" << num(top) << "\" y2=\""
       << num(top + row * bars.size()) << "\" stroke=\"#444\"/></svg>";
   return out.str();
 }

@@ -56,11 +56,14 @@ class Trainer {
   // What names checkpoints and metrics lines: enhancer steps, plus guidance steps for the CLIP-LIT methods.
   int64_t iteration() const { return clip_lit_ ? clip_lit_->iteration() : schedule_.step(); }
   bool rounds_done() const { return options_.rounds > 0 && schedule_.round() > options_.rounds; }
-  // Where the run is expected to end: --max-steps, or the planned end of round --rounds (extensions unknown).
+  // Where the run is expected to end: --max-steps, or the planned end of round --rounds (its extensions are
+  // known once it runs).
   int64_t planned_steps() const {
     if (options_.rounds == 0) return options_.max_steps;
     const ScheduleState& s = schedule_.state();
-    return std::min(options_.max_steps, s.reconstruction_steps + options_.rounds * options_.schedule.round_steps);
+    const int64_t end = s.round == options_.rounds ? s.step - s.step_in_round + s.round_length
+                                                   : s.reconstruction_steps + options_.rounds * options_.schedule.round_steps;
+    return std::min(options_.max_steps, end);
   }
   void resume(const std::string& path);
   StepNumbers step(const torch::Tensor& x);
