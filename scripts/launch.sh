@@ -32,7 +32,8 @@ esac
 # (containers and cgroups often allow fewer).
 sockets=$(lscpu -p=SOCKET | grep -v '^#' | sort -u | wc -l)
 cores=$(lscpu -p=SOCKET,CORE | grep -v '^#' | sort -u | wc -l)
-cores=$(( cores < $(nproc) ? cores : $(nproc) ))
+allowed=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)  # GNU nproc would obey OMP_NUM_THREADS
+cores=$(( cores < allowed ? cores : allowed ))
 gpus=0
 if command -v nvidia-smi >/dev/null 2>&1; then gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true); fi
 

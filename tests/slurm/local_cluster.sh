@@ -34,7 +34,7 @@ start() {
   chmod 700 "$dir/munge"
   local host cpus memory
   host=$(hostname -s)
-  cpus=$(nproc)
+  cpus=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)  # GNU nproc obeys OMP_NUM_THREADS (=1 under ctest)
   memory=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 2048 ))  # half the machine, in MiB
 
   # munge: its own key and socket; the key only has to be shared by the daemons of this one machine.
