@@ -114,7 +114,9 @@ same_parameters "$work/straight/$final" "$work/mpirun/$final"
 echo "slurm_test.sh: LAUNCHER=mpirun: the same parameters as srun"
 
 # 3. SIGUSR1 to the batch script mid-training, as --signal=B:USR1@120 sends it.
-job=$(sbatch_train preempted --parsable)
+# The run is already training (metrics are logged), so the script need not hold the signal: with the default
+# RAVE_STOP_GRACE of 30 s an idle machine finishes the 40 steps before the signal is passed on.
+job=$(RAVE_STOP_GRACE=0 sbatch_train preempted --parsable)
 wait_for 120 "the preempted run reaching step 3" has_lines "$work/preempted/metrics.jsonl" 3
 scancel --batch --signal=USR1 "$job"
 wait_for 120 "the requeue of job $job" restarted "$job" 1
