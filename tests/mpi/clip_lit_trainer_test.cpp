@@ -4,24 +4,20 @@
 // middle of a refinement phase and resumes from its last checkpoint ends exactly where the uninterrupted run ends,
 // and so does a run stopped by a signal inside the guidance initialisation.
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <thread>
 
 #include "dist/communicator.h"
 #include "dist/context.h"
 #include "dist/stop_signal.h"
 #include "io/checkpoint.h"
 #include "launch/trainer.h"
+#include "tests/support/run_watch.h"
 #include "tests/support/test_support.h"
 
 namespace rave::launch {
@@ -174,35 +170,6 @@ TEST_P(ClipLitTrainer, RunsAllPhasesAndResumesInsideARefinement) {
   if (context.is_root()) fs::remove_all(root);
 }
 
-// Sends SIGUSR1 to this process once `metrics` has `after_lines` lines, unless the run ended first.
-class Signaller {
- public:
-  Signaller(fs::path metrics, size_t after_lines)
-      : thread_([this, metrics, after_lines] {
-          while (!done_) {
-            if (fs::exists(metrics) && metrics_lines(metrics) >= after_lines) {
-              kill(getpid(), SIGUSR1);
-              return;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-          }
-        }) {}
-  ~Signaller() {
-    done_ = true;
-    thread_.join();
-  }
-
- private:
-  static size_t metrics_lines(const fs::path& file) {
-    std::ifstream in(file);
-    size_t n = 0;
-    for (std::string line; std::getline(in, line);) ++n;
-    return n;
-  }
-  std::atomic<bool> done_{false};
-  std::thread thread_;
-};
-
 TEST(ClipLitTrainerStop, ASignalInsideTheGuidanceInitialisationStopsThereAndTheRunResumes) {
   RAVE_REQUIRE_FIXTURES();
   dist::Context context(nullptr, nullptr, {"cpu", 1});
@@ -218,7 +185,7 @@ TEST(ClipLitTrainerStop, ASignalInsideTheGuidanceInitialisationStopsThereAndTheR
   int code = -1;
   {
     // Rank 0 alone receives the signal; the others learn of it at the next step boundary.
-    std::optional<Signaller> signaller;
+    std::optional<test::Signaller> signaller;
     if (context.is_root()) signaller.emplace(root / "stopped/metrics.jsonl", 3);
     code = train(context, options("stopped"));
   }

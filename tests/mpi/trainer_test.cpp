@@ -15,6 +15,7 @@
 #include "dist/error.h"
 #include "io/checkpoint.h"
 #include "launch/trainer.h"
+#include "tests/support/run_watch.h"
 #include "tests/support/test_support.h"
 
 namespace rave::launch {
@@ -45,13 +46,6 @@ TrainerOptions tiny(const fs::path& run_dir, int64_t max_steps) {
   return o;
 }
 
-int64_t lines(const fs::path& file) {
-  std::ifstream in(file);
-  int64_t n = 0;
-  for (std::string line; std::getline(in, line);) ++n;
-  return n;
-}
-
 TEST(Trainer, ResumeContinuesTheUninterruptedTrajectory) {
   RAVE_REQUIRE_FIXTURES();
   dist::Context context(nullptr, nullptr, {"cpu", 1});
@@ -80,8 +74,8 @@ TEST(Trainer, ResumeContinuesTheUninterruptedTrajectory) {
     EXPECT_TRUE(fs::exists(root / "straight/residual.h5"));
     EXPECT_TRUE(fs::exists(root / "straight/samples/step_8.png"));
     EXPECT_TRUE(fs::exists(root / "straight/checkpoints/best_round1.h5"));
-    EXPECT_EQ(lines(root / "straight/metrics.jsonl"), 10);
-    EXPECT_EQ(lines(root / "resumed/metrics.jsonl"), 10);  // 6 lines, then 4 appended after resume
+    EXPECT_EQ(test::count_lines(root / "straight/metrics.jsonl"), 10);
+    EXPECT_EQ(test::count_lines(root / "resumed/metrics.jsonl"), 10);  // 6 lines, then 4 appended after resume
     EXPECT_GT(first.tensors.count("guidance/residual"), 0u);
   }
   comm->barrier();

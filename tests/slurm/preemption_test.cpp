@@ -5,15 +5,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <atomic>
-#include <chrono>
-#include <csignal>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <thread>
-
-#include <unistd.h>
 
 #include "dist/communicator.h"
 #include "dist/context.h"
@@ -21,6 +14,7 @@
 #include "io/checkpoint.h"
 #include "io/synth_scenes.h"
 #include "launch/trainer.h"
+#include "tests/support/run_watch.h"
 #include "tests/support/test_support.h"
 
 namespace rave::launch {
@@ -51,37 +45,6 @@ TrainerOptions tiny(const fs::path& data, const fs::path& run_dir) {
   return o;
 }
 
-int64_t lines(const fs::path& file) {
-  std::ifstream in(file);
-  int64_t n = 0;
-  for (std::string line; std::getline(in, line);) ++n;
-  return n;
-}
-
-// Sends SIGUSR1 to this process once `metrics` has `after_lines` lines (the run is then mid-training), unless
-// the run ended first.
-class Signaller {
- public:
-  Signaller(fs::path metrics, int64_t after_lines)
-      : thread_([this, metrics, after_lines] {
-          while (!done_) {
-            if (lines(metrics) >= after_lines) {
-              kill(getpid(), SIGUSR1);
-              return;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-          }
-        }) {}
-  ~Signaller() {
-    done_ = true;
-    thread_.join();
-  }
-
- private:
-  std::atomic<bool> done_{false};
-  std::thread thread_;
-};
-
 TEST(Preemption, SignalStopsEveryRankWithACheckpointAndResumeEndsOnTheUninterruptedTrajectory) {
   dist::Context context(nullptr, nullptr, {"cpu", 1});
   auto comm = dist::make_communicator(context, "mpi");
@@ -93,7 +56,7 @@ TEST(Preemption, SignalStopsEveryRankWithACheckpointAndResumeEndsOnTheUninterrup
   int code = -1;
   {
     // Rank 0 alone receives the signal: the others learn of it at the next step boundary.
-    std::optional<Signaller> signaller;
+    std::optional<test::Signaller> signaller;
     if (context.is_root()) signaller.emplace(root / "interrupted/metrics.jsonl", 3);
     code = train(context, tiny(root / "data", root / "interrupted"));
   }
@@ -105,7 +68,7 @@ TEST(Preemption, SignalStopsEveryRankWithACheckpointAndResumeEndsOnTheUninterrup
     stopped_at = io::Checkpoint::read(latest->string()).step;
     EXPECT_GE(stopped_at, 3);
     EXPECT_LT(stopped_at, kSteps);
-    EXPECT_EQ(lines(root / "interrupted/metrics.jsonl"), stopped_at);
+    EXPECT_EQ(test::count_lines(root / "interrupted/metrics.jsonl"), stopped_at);
   }
 
   TrainerOptions resumed = tiny(root / "data", root / "interrupted");
