@@ -20,6 +20,7 @@
 
 #include "bench/timing.h"
 #include "dist/error.h"
+#include "dist/openmp_wait_policy.h"
 #include "io/h5.h"
 #include "models/clip/loader.h"
 #include "models/clip/tokenizer.h"
@@ -145,6 +146,7 @@ nlohmann::ordered_json text(const Arguments& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  rave::dist::prefer_passive_openmp_waits(argv);  // as the rave executable does
   try {
     const Arguments a = parse(argc, argv);
     if (a.threads > 0) torch::set_num_threads(static_cast<int>(a.threads));

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "dist/error.h"
+#include "dist/openmp_wait_policy.h"
 #include "models/enhancer.h"
 
 namespace {
@@ -42,6 +43,7 @@ Arguments parse(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  rave::dist::prefer_passive_openmp_waits(argv);  // as the rave executable does
   try {
     const Arguments a = parse(argc, argv);
     if (a.threads > 0) torch::set_num_threads(int(a.threads));

@@ -24,7 +24,9 @@
 #include "bench/timing.h"
 #include "dist/communicator.h"
 #include "dist/context.h"
+#include "dist/cpu_block_cache.h"
 #include "dist/error.h"
+#include "dist/openmp_wait_policy.h"
 #include "guidance/clip_encoders.h"
 #include "guidance/losses.h"
 #include "guidance/rave_guidance.h"
@@ -187,9 +189,11 @@ nlohmann::ordered_json residual(const Arguments& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  rave::dist::prefer_passive_openmp_waits(argv);  // as the rave executable does
   try {
     const Arguments a = parse(argc, argv);
     if (a.threads > 0) torch::set_num_threads(int(a.threads));
+    rave::dist::install_cpu_block_cache();  // as `rave train` and `rave residual` do
     nlohmann::ordered_json result;
     if (a.task == "step") {
       result = step(a);

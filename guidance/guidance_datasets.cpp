@@ -99,9 +99,15 @@ std::vector<torch::Tensor> MarginSet::load(const std::vector<ItemDraw>& draws) {
   return result;
 }
 
-torch::Tensor unit_features(GuidanceEncoder& encoder, const torch::Tensor& images, const torch::Device& device) {
+torch::Tensor unit_features(GuidanceEncoder& encoder, const torch::Tensor& images, const torch::Device& device,
+                            models::Precision precision) {
   torch::NoGradGuard no_grad;
-  return F::normalize(encoder.embed(images.to(device)), F::NormalizeFuncOptions().dim(1).eps(0));
+  torch::Tensor features;
+  {
+    models::AutocastGuard autocast(precision, device);
+    features = encoder.embed(images.to(device)).to(torch::kFloat32);
+  }
+  return F::normalize(features, F::NormalizeFuncOptions().dim(1).eps(0));
 }
 
 }  // namespace rave::guidance

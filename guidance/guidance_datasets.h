@@ -24,6 +24,7 @@
 
 #include "guidance/encoders.h"
 #include "guidance/resized_images.h"
+#include "models/clip/precision.h"
 
 namespace rave::guidance {
 
@@ -78,7 +79,9 @@ class MarginSet {
   std::map<std::pair<size_t, int64_t>, std::optional<torch::Tensor>> result_cache_;
 };
 
-// n(Φ(images)) for a batch [n, 3, S, S] in [0, 1], computed on `device` without gradients: [n, D].
-torch::Tensor unit_features(GuidanceEncoder& encoder, const torch::Tensor& images, const torch::Device& device);
+// n(Φ(images)) for a batch [n, 3, S, S] in [0, 1], computed on `device` without gradients: [n, D], float32
+// (the encoder under bf16 autocast for Precision::kBFloat16; the normalisation in float32 either way).
+torch::Tensor unit_features(GuidanceEncoder& encoder, const torch::Tensor& images, const torch::Device& device,
+                            models::Precision precision = models::Precision::kFloat32);
 
 }  // namespace rave::guidance

@@ -54,7 +54,8 @@ ClipLitTraining::ClipLitTraining(const dist::Context& context, dist::Communicato
       welllit_folder_(required_welllit(options)),
       backlit_(backlit_folder_, options.clip_lit.image_size),
       welllit_(welllit_folder_, options.clip_lit.image_size),
-      initialisation_set_(backlit_, welllit_, stream(options.seed, kInitialisationDraws)) {
+      initialisation_set_(backlit_, welllit_, stream(options.seed, kInitialisationDraws)),
+      sampler_world_size_(context.world_size()) {
   if (options.clip_lit.batch_size <= 0 || options.clip_lit.image_size < 16) {
     throw UsageError("--guidance-batch-size must be positive and --guidance-image-size at least 16");
   }
@@ -76,6 +77,13 @@ fs::path ClipLitTraining::results_folder(int64_t round) const {
 
 std::vector<guidance::ItemDraw> ClipLitTraining::draw_items(int64_t dataset_size, uint64_t order_seed) {
   if (!sampler_) {
+    if (sampler_world_size_ != context_.world_size()) {
+      sampler_state_ = dist::reshard(sampler_state_, sampler_world_size_, context_.world_size(), dataset_size);
+      spdlog::info("the guidance phase's data is re-sharded from {} to {} rank(s) (epoch {}, {} items into each "
+                   "rank's shard)",
+                   sampler_world_size_, context_.world_size(), sampler_state_.epoch, sampler_state_.position);
+      sampler_world_size_ = context_.world_size();
+    }
     sampler_.emplace(dataset_size, context_.rank(), context_.world_size(), order_seed);
     sampler_->restore(sampler_state_);
   }
@@ -93,7 +101,8 @@ double ClipLitTraining::initialisation_step() {
       draw_items(initialisation_set_.size(), stream(options_.seed, kInitialisationOrder)));
   torch::Tensor loss;
   if (batch.images.defined()) {
-    const torch::Tensor features = guidance::unit_features(encoder_, batch.images, context_.device());
+    const torch::Tensor features =
+        guidance::unit_features(encoder_, batch.images, context_.device(), options_.precision);
     loss = guidance::guidance_init_loss(features, batch.labels.to(context_.device()), pair_.vectors());
   }
   return finish_step(loss);
@@ -114,7 +123,8 @@ double ClipLitTraining::refinement_step() {
   torch::Tensor loss;
   if (members.front().defined()) {
     // Every image of every tuple through the encoder in one batch, then split back per member.
-    const torch::Tensor features = guidance::unit_features(encoder_, torch::cat(members), context_.device());
+    const torch::Tensor features =
+        guidance::unit_features(encoder_, torch::cat(members), context_.device(), options_.precision);
     const torch::Tensor s = guidance::backlit_probability(features, pair_.vectors());
     const std::vector<torch::Tensor> per_member = s.chunk(int64_t(members.size()));
     const torch::Tensor none;
@@ -181,6 +191,7 @@ void ClipLitTraining::run_guidance_phase(const std::function<void()>& save, Metr
       pair_.freeze();
       sampler_.reset();
       sampler_state_ = {};
+      sampler_world_size_ = context_.world_size();
       margin_set_.reset();
     }
     if (options_.check_sync_every > 0 && iteration() % options_.check_sync_every == 0) {
@@ -250,6 +261,8 @@ void ClipLitTraining::restore(const io::Checkpoint& checkpoint) {
   s.best_round = integer(checkpoint, "best_round");
   schedule_.restore(s);
   sampler_state_ = {integer(checkpoint, "sampler_epoch"), integer(checkpoint, "sampler_position")};
+  // Only a guidance phase has a position to carry over; an enhancer phase's next guidance phase starts afresh.
+  sampler_world_size_ = s.phase == ClipLitPhase::enhancer ? context_.world_size() : int(checkpoint.world_size);
   sampler_.reset();
   best_enhancer_.clear();
   for (const auto& [name, tensor] : checkpoint.group("clip_lit/best_enhancer")) best_enhancer_[name] = tensor.clone();

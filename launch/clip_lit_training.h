@@ -81,9 +81,11 @@ class ClipLitTraining {
   guidance::InitialisationSet initialisation_set_;
   std::optional<guidance::MarginSet> margin_set_;  // of the current refinement phase
   int64_t margin_set_round_ = 0;
-  // This rank's sampler over the current guidance phase's dataset, and where it stands.
+  // This rank's sampler over the current guidance phase's dataset, and where it stands; a position restored
+  // from a checkpoint of another world size (--allow-world-size-change) is re-sharded when the sampler is made.
   std::optional<dist::ShardSampler> sampler_;
   dist::SamplerState sampler_state_;
+  int sampler_world_size_;
   std::map<std::string, torch::Tensor> best_enhancer_;  // empty: no best model in this guided phase yet
 };
 

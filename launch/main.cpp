@@ -8,6 +8,7 @@
 #include "dist/error.h"
 #include "dist/guard.h"
 #include "dist/log.h"
+#include "dist/openmp_wait_policy.h"
 #include "launch/command.h"
 #include "rave/version.h"
 
@@ -89,6 +90,7 @@ int run_command(const Command& command, int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  rave::dist::prefer_passive_openmp_waits(argv);
   if (argc < 2) {
     print_overview(std::cerr);
     return 2;

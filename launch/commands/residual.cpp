@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "dist/communicator.h"
+#include "dist/cpu_block_cache.h"
 #include "dist/error.h"
 #include "guidance/residual_file.h"
 #include "guidance/residual_pass.h"
@@ -36,6 +37,7 @@ std::vector<std::string> names(const io::ImageFolder& folder) {
 }
 
 int run(const Invocation& invocation) {
+  dist::install_cpu_block_cache();
   const auto& options = invocation.options;
   const std::string out = required(options, "out");
   io::ImageFolder backlit(required(options, "backlit"));

@@ -1,6 +1,7 @@
 // rave train: the training methods (ARCHITECTURE §4 lists the flags scripts rely on).
 #include <limits>
 
+#include "dist/cpu_block_cache.h"
 #include "dist/error.h"
 #include "launch/commands/all.h"
 #include "launch/trainer.h"
@@ -55,6 +56,7 @@ std::string text(const io::po::variables_map& values, const std::string& name) {
 }
 
 int run(const Invocation& invocation) {
+  dist::install_cpu_block_cache();
   const auto& v = invocation.options;
   TrainerOptions options;
   options.precision = models::parse_precision(text(v, "precision"));

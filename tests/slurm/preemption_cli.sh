@@ -4,7 +4,8 @@
 #   - SIGUSR1 sent to mpirun mid-training: every rank stops after the same step with a complete checkpoint and
 #     exit code 75; `--resume auto` then ends with exactly the parameters of an uninterrupted run;
 #   - SIGTERM sent to a single-process run (as slurmstepd sends it to srun's tasks): the same stop;
-#   - resuming with another number of ranks is a usage error unless --allow-world-size-change;
+#   - resuming with another number of ranks is a usage error unless --allow-world-size-change, which re-shards
+#     the enhancer's data and, inside a CLIP-LIT guidance phase, the guidance data;
 #   - the "N singletons" mistake (Slurm started 2 tasks, MPI sees 1) is a usage error saying so.
 # Weight-free encoders on synthetic scenes: no fixtures needed.
 set -euo pipefail
@@ -84,6 +85,19 @@ expect 0 "$work/world.log" "written by 2 rank\(s\), this run has 1; the data is 
 # SIGTERM delivered to the rank itself, as srun's tasks get it at a time limit or on scancel.
 run_until_signalled TERM "$work/term.log" "$rave" "${train[@]}" --max-steps "$steps" --run-dir "$work/interrupted"
 expect "$stopped" "$work/term.log" "stopped at step [0-9]+ on request \(SIGTERM on 1 of 1 rank\(s\)\)"
+
+# CLIP-LIT-Latent stopped inside its guidance initialisation under 2 ranks, resumed on 1: the guidance sampler's
+# position is re-sharded too, and the run goes on through warm-up and its guided round.
+latent=("${train[@]}" --method clip-lit-latent --guidance-init-steps 40 --guidance-batch-size 2
+  --guidance-image-size 32 --max-steps 6)
+run_until_signalled USR1 "$work/latent.log" "${mpirun[@]}" -np 2 "$rave" "${latent[@]}" --run-dir "$work/interrupted"
+expect "$stopped" "$work/latent.log" "stopped at step [0-9]+ on request"
+code=0
+"$rave" "${latent[@]}" --run-dir "$work/interrupted" --resume auto --allow-world-size-change \
+  >"$work/latent-world.log" 2>&1 || code=$?
+expect 0 "$work/latent-world.log" "the guidance phase's data is re-sharded from 2 to 1 rank\(s\)"
+grep -q "training finished at step 6" "$work/latent-world.log" || { cat "$work/latent-world.log"; fail "no finish"; }
+echo "preemption_cli.sh: clip-lit-latent stopped in its guidance initialisation on 2 ranks, resumed on 1"
 
 # The "N singletons" mistake: Slurm started 2 tasks of an srun step, MPI sees a world of one.
 code=0

@@ -159,5 +159,18 @@ TEST(UnitFeatures, AreNormalisedEmbeddingsWithoutGradient) {
   EXPECT_FALSE(features.requires_grad());
 }
 
+TEST(UnitFeatures, Bf16RunsTheEncoderUnderAutocastAndReturnsFloat32) {
+  RAVE_REQUIRE_FIXTURES();
+  auto encoder = make_guidance_encoder((test::fixtures_dir() / "clip/tiny_vit_state.h5").string());
+  torch::manual_seed(0);
+  const torch::Tensor images = torch::rand({4, 3, 64, 64});
+  const torch::Tensor fp32 = unit_features(*encoder, images, torch::kCPU);
+  const torch::Tensor bf16 = unit_features(*encoder, images, torch::kCPU, models::Precision::kBFloat16);
+  EXPECT_EQ(bf16.scalar_type(), torch::kFloat32);
+  EXPECT_TRUE(torch::allclose(bf16.norm(2, 1), torch::ones({4}), 0, 1e-5));
+  EXPECT_FALSE(torch::equal(bf16, fp32));  // bfloat16 matmuls ran
+  EXPECT_GT((bf16 * fp32).sum(1).min().item<double>(), 0.99);  // the same directions to bf16's precision
+}
+
 }  // namespace
 }  // namespace rave::guidance
