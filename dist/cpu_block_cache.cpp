@@ -118,6 +118,8 @@ void CpuBlockCache::release(void* data) { installed->put(data); }
 
 void install_cpu_block_cache() {
   std::call_once(install_once, [] {
+    // Small blocks are freed through the current allocator's raw deleter; LibTorch's own has one.
+    if (c10::GetCPUAllocator()->raw_deleter() == nullptr) return;
     installed = new CpuBlockCache(c10::GetCPUAllocator());
     c10::SetCPUAllocator(installed, /*priority=*/1);
   });
