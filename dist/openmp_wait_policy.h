@@ -7,8 +7,8 @@ namespace rave::dist {
 // OpenBLAS's own threads: on a machine whose cores are all in use the spinners take the cores the matmul
 // threads need (a ViT-B/32 forward pass ran at half speed on 2 cores: bench/clip.sh). Sleeping waiters fix that.
 // libgomp reads OMP_WAIT_POLICY once, when it loads, so this sets it to PASSIVE and re-executes the program
-// (same arguments, same process id, before MPI starts). A policy the user exported is kept; so is the spinning
-// default when re-execution fails. Call it first thing in main().
+// (same arguments, same process id). A policy the user exported is kept; so is the spinning default when
+// re-execution fails. Call it before MPI starts, with main()'s argv.
 void prefer_passive_openmp_waits(char** argv);
 
 }  // namespace rave::dist
