@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
+#include "bench/task_main.h"
 #include "bench/timing.h"
 #include "dist/error.h"
-#include "dist/openmp_wait_policy.h"
 #include "io/h5.h"
 #include "models/clip/loader.h"
 #include "models/clip/tokenizer.h"
@@ -146,22 +146,9 @@ nlohmann::ordered_json text(const Arguments& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  rave::dist::prefer_passive_openmp_waits(argv);  // as the rave executable does
-  try {
-    const Arguments a = parse(argc, argv);
+  const auto prepare = [](const Arguments& a) {
     if (a.threads > 0) torch::set_num_threads(static_cast<int>(a.threads));
-    nlohmann::ordered_json result;
-    if (a.task == "image") {
-      result = image(a);
-    } else if (a.task == "text") {
-      result = text(a);
-    } else {
-      throw rave::UsageError("bench_clip: the task is image or text");
-    }
-    std::printf("%s\n", result.dump().c_str());
-    return 0;
-  } catch (const rave::Error& e) {
-    std::fprintf(stderr, "bench_clip: %s %s\n", e.what(), e.hint().c_str());
-    return 2;
-  }
+  };
+  return rave::bench::task_main<Arguments>("bench_clip", argc, argv, parse, {{"image", image}, {"text", text}},
+                                           prepare);
 }

@@ -1,8 +1,9 @@
 // CLIP-LIT / CLIP-LIT-Latent benchmarks (issue #7). Prints one JSON object.
 //   init:   the guidance initialisation's image features per second, as `rave train` computes them (each rank's
 //           images decoded and resized once, in the first epoch, timed apart; then per step: augmentation, one
-//           batched encoder call, one cross-entropy step of the pair) against the reference's per-sample form (every access decodes and
-//           resizes the file again, and the encoder sees one image at a time; dataloader_prompt_add).
+//           batched encoder call, one cross-entropy step of the pair) against the reference's per-sample form
+//           (every access decodes and resizes the file again, and the encoder sees one image at a time;
+//           dataloader_prompt_add).
 //   rounds: `rave train` on the same data for rave, clip-lit and clip-lit-latent (warm-up skipped, one guided
 //           round and its refinement, short guidance initialisation), timed from metrics.jsonl: seconds per
 //           enhancer, initialisation and refinement step, the measured round, the round of the reference
@@ -24,10 +25,10 @@
 #include <string>
 #include <vector>
 
+#include "bench/task_main.h"
 #include "bench/timing.h"
 #include "dist/context.h"
 #include "dist/error.h"
-#include "dist/openmp_wait_policy.h"
 #include "dist/random.h"
 #include "dist/shard_sampler.h"
 #include "guidance/encoders.h"
@@ -55,7 +56,9 @@ struct Arguments {
 
 Arguments parse(int argc, char** argv) {
   Arguments a;
-  if (argc < 2) throw rave::UsageError("usage: bench_clip_lit init|rounds [flags]", "see the top of bench/clip_lit.cpp");
+  if (argc < 2) {
+    throw rave::UsageError("usage: bench_clip_lit init|rounds [flags]", "see the top of bench/clip_lit.cpp");
+  }
   a.task = argv[1];
   if (a.task == "rounds") a.batch = 2;
   for (int i = 2; i + 1 < argc; i += 2) {
@@ -247,21 +250,5 @@ nlohmann::ordered_json rounds(const Arguments& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  rave::dist::prefer_passive_openmp_waits(argv);  // as the rave executable does
-  try {
-    const Arguments a = parse(argc, argv);
-    nlohmann::ordered_json result;
-    if (a.task == "init") {
-      result = init(a);
-    } else if (a.task == "rounds") {
-      result = rounds(a);
-    } else {
-      throw rave::UsageError("bench_clip_lit: the task is init or rounds");
-    }
-    std::printf("%s\n", result.dump().c_str());
-    return 0;
-  } catch (const rave::Error& e) {
-    std::fprintf(stderr, "bench_clip_lit: %s %s\n", e.what(), e.hint().c_str());
-    return 2;
-  }
+  return rave::bench::task_main<Arguments>("bench_clip_lit", argc, argv, parse, {{"init", init}, {"rounds", rounds}});
 }

@@ -21,12 +21,12 @@
 #include <string>
 #include <vector>
 
+#include "bench/task_main.h"
 #include "bench/timing.h"
 #include "dist/communicator.h"
 #include "dist/context.h"
 #include "dist/cpu_block_cache.h"
 #include "dist/error.h"
-#include "dist/openmp_wait_policy.h"
 #include "guidance/clip_encoders.h"
 #include "guidance/losses.h"
 #include "guidance/rave_guidance.h"
@@ -189,23 +189,10 @@ nlohmann::ordered_json residual(const Arguments& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  rave::dist::prefer_passive_openmp_waits(argv);  // as the rave executable does
-  try {
-    const Arguments a = parse(argc, argv);
+  const auto prepare = [](const Arguments& a) {
     if (a.threads > 0) torch::set_num_threads(int(a.threads));
     rave::dist::install_cpu_block_cache();  // as `rave train` and `rave residual` do
-    nlohmann::ordered_json result;
-    if (a.task == "step") {
-      result = step(a);
-    } else if (a.task == "residual") {
-      result = residual(a);
-    } else {
-      throw rave::UsageError("bench_rave: the task is step or residual");
-    }
-    std::printf("%s\n", result.dump().c_str());
-    return 0;
-  } catch (const rave::Error& e) {
-    std::fprintf(stderr, "bench_rave: %s %s\n", e.what(), e.hint().c_str());
-    return 2;
-  }
+  };
+  return rave::bench::task_main<Arguments>("bench_rave", argc, argv, parse, {{"step", step}, {"residual", residual}},
+                                           prepare);
 }
