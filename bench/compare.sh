@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
-# The benchmark of issue #6, side by side in one run: rave's RAVE training step and residual pass (bench_rave)
-# against a PyTorch eager implementation of the same work (bench/rave_reference.py on Debian's python3-torch),
-# same machine, same thread count. Prints every JSON line, then one summary object with the ratios (rave's speed
-# over PyTorch's: > 1 means rave is faster), from wall-clock time (`ratio`) and from the processes' CPU time
-# (`cpu_ratio`; it stays meaningful while other jobs load the machine, best read with THREADS=1 then, because
-# OpenMP threads waiting for a busy core also burn CPU time).
+# rave's RAVE training step and residual pass (bench_rave) against a PyTorch implementation of the same work
+# (bench/rave_reference.py), side by side in one run on each LibTorch rave builds against: Debian's 1.13 (rave in
+# BUILD_DIR, python3-torch) and PyPI's 2.11 (rave in PIP_BUILD_DIR, the torch of .torch-pip/; skipped with a note
+# when either is missing). Both sides of a pair get the same threads, the same OpenMP wait policy
+# (OMP_WAIT_POLICY, PASSIVE unless exported: rave would otherwise choose it for itself) and the same warm-up (one
+# step). Prints every JSON line, then one summary object with the ratios (rave's speed over PyTorch's: > 1 means
+# rave is faster), from wall-clock time (`ratio`) and from the processes' CPU time (`cpu_ratio`; it stays
+# meaningful while other jobs load the machine, best read with THREADS=1 then).
 #   step:     batch 2 at 256x256, full-size random-weight ViT-B/32 (guidance) and RN101 (identity); rave fp32 and
-#             bf16 against PyTorch's per-sample loop (the reference's form) and batched form, each in fp32 and
-#             bf16 autocast. Targets: rave fp32 >= 1.1x batched PyTorch fp32; rave bf16 >= 1.6x batched PyTorch
-#             fp32 and >= 2x the PyTorch fp32 loop. Each step's convolution and matmul work is also given in
-#             GFLOP/s and as a share of this machine's 2048x2048 sgemm rate (bench_sgemm, same threads; a float32
-#             rate, which bf16 steps can exceed).
+#             bf16 against PyTorch's per-sample loop (the reference's form, 1.13 only) and batched form, each in
+#             fp32 and bf16 autocast, and on 2.11 against torch.compile (inductor, default mode) of the batched
+#             step. Targets: on 1.13 rave fp32 >= 1.1x batched PyTorch fp32, rave bf16 >= 1.6x batched fp32 and
+#             >= 2x the fp32 loop; on 2.11 rave fp32 >= 1.1x PyTorch eager fp32 and rave bf16 >= 1.0x its bf16
+#             autocast. rave bf16 over rave fp32 is reported per build (>= 1.6x is the target on CPUs with AMX;
+#             the summary names the CPU and whether it has AMX). Each step's convolution and matmul work is also
+#             given in GFLOP/s and as a share of this machine's 2048x2048 sgemm rate (bench_sgemm).
 #   residual: 40 photos (the 6 of ../shared/data/backlit as the backlit set, the first 34 of
 #             ../shared/data/welllit as the well-lit set) against the reference procedure (one image at a time),
 #             same random ViT-B/32 weights; the two residual vectors are compared. Target: >= 3x.
-# Usage: bench/compare.sh [BUILD_DIR]     environment: THREADS=N (default 2), ITERS=N (timed steps, default 3)
+# Usage: bench/compare.sh [BUILD_DIR [PIP_BUILD_DIR]]
+# Environment: THREADS=N (default 2), ITERS=N (timed steps, default 3), COMPILE=0 skips torch.compile.
 set -euo pipefail
 build=${1:-build}
+pip_build=${2:-build-pip}
 here=$(cd "$(dirname "$0")" && pwd)
 threads=${THREADS:-2}
 iters=${ITERS:-3}
@@ -26,55 +32,89 @@ require_python bench/compare.sh torch h5py PIL
 for program in bench_rave bench_sgemm; do
   [ -x "$build/bench/$program" ] || { echo "bench/compare.sh: $build/bench/$program is missing (cmake --build $build --target $program)" >&2; exit 1; }
 done
+pip_python=$here/../.torch-pip/bin/python
+sides=("1.13 $build $python")
+if [ -x "$pip_build/bench/bench_rave" ] && [ -x "$pip_python" ]; then
+  sides+=("2.11 $pip_build $pip_python")
+else
+  echo "bench/compare.sh: no LibTorch 2.11 side ($pip_build/bench/bench_rave or $pip_python missing: TORCH=pip scripts/setup.sh)" >&2
+fi
 
 mkdir -p "$scratch/backlit" "$scratch/welllit"
 find "$data/backlit" -maxdepth 1 -type f -exec ln -s {} "$scratch/backlit/" \;
 find "$data/welllit" -maxdepth 1 -type f | sort | head -n 34 | xargs -I{} ln -s {} "$scratch/welllit/"
 
-# OpenBLAS reads its own thread count; both sides get the same one.
-export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads
+# Equal settings: OpenBLAS reads its own thread count, and libgomp its wait policy when it loads.
+export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 record "$("$build/bench/bench_sgemm" 2048 5 | sed "s/}\$/, \"threads\": $threads}/")"
-for precision in fp32 bf16; do
-  record "$("$build/bench/bench_rave" step --precision $precision --iters "$iters" --threads "$threads")"
-done
-for form in loop batched; do
+for side in "${sides[@]}"; do
+  read -r version rave_build side_python <<<"$side"
+  forms=(batched)
+  [ "$version" = 1.13 ] && forms=(loop batched)
   for precision in fp32 bf16; do
-    record "$("$python" "$here/rave_reference.py" step --form $form --precision $precision --iters "$iters" --threads "$threads")"
+    record "$("$rave_build/bench/bench_rave" step --precision $precision --iters "$iters" --threads "$threads")"
+    for form in "${forms[@]}"; do
+      record "$("$side_python" "$here/rave_reference.py" step --form "$form" --precision $precision --iters "$iters" --threads "$threads")"
+    done
+    if [ "$version" != 1.13 ] && [ "${COMPILE:-1}" = 1 ]; then
+      record "$("$side_python" "$here/rave_reference.py" step --compile --precision $precision --iters "$iters" --threads "$threads")"
+    fi
   done
+  record "$("$rave_build/bench/bench_rave" residual --backlit "$scratch/backlit" --welllit "$scratch/welllit" --out "$scratch/weights" --threads "$threads")"
+  record "$("$side_python" "$here/rave_reference.py" residual --prefix "$scratch/weights" --backlit "$scratch/backlit" --welllit "$scratch/welllit" --threads "$threads")"
 done
-record "$("$build/bench/bench_rave" residual --backlit "$scratch/backlit" --welllit "$scratch/welllit" --out "$scratch/weights" --threads "$threads")"
-record "$("$python" "$here/rave_reference.py" residual --prefix "$scratch/weights" --backlit "$scratch/backlit" --welllit "$scratch/welllit" --threads "$threads")"
 
-"$python" - "${lines[@]}" <<'PY'
+cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
+amx=false
+grep -q amx_bf16 /proc/cpuinfo && amx=true
+"$python" - "$cpu" "$amx" "${lines[@]}" <<'PY'
 import json, sys
-rows = [json.loads(line) for line in sys.argv[1:]]
+cpu, amx, rows = sys.argv[1], sys.argv[2] == "true", [json.loads(line) for line in sys.argv[3:]]
 sgemm = next(r for r in rows if r["bench"] == "sgemm")
-steps = {f'{r["impl"]}_{r["form"]}_{r["precision"]}': r for r in rows if r["bench"] == "rave_step"}
-flops = next(r["flops_per_step"] for r in steps.values() if "flops_per_step" in r)
-summary = {"bench": "rave_compare_summary", "threads": sgemm["threads"], "sgemm_gflops": sgemm["gflops"],
-           "step_gflop": round(flops / 1e9, 1)}
-for name, r in steps.items():
-    gflops = flops / r["seconds_per_step"] / 1e9
-    summary[name] = {"seconds_per_step": r["seconds_per_step"], "cpu_seconds_per_step": r["cpu_seconds_per_step"],
-                     "gflops": round(gflops, 1), "share_of_sgemm": round(gflops / sgemm["gflops"], 3)}
-# rave's speed over a baseline's, from wall-clock time and from CPU time (the second stays meaningful when other
-# jobs share the machine). Targets of issue #6 first.
-targets = {("fp32", "batched_fp32"): 1.1, ("bf16", "batched_fp32"): 1.6, ("bf16", "loop_fp32"): 2.0}
-ratios = {}
-for precision in ("fp32", "bf16"):
-    for base in ("batched_fp32", "loop_fp32", "batched_bf16", "loop_bf16"):
-        ours, theirs = steps[f"rave_batched_{precision}"], steps[f"pytorch_eager_{base}"]
+flops = next(r["flops_per_step"] for r in rows if "flops_per_step" in r)
+summary = {"bench": "rave_compare_summary", "cpu": cpu, "amx": amx, "threads": sgemm["threads"],
+           "omp_wait_policy": sgemm.get("omp_wait_policy") or next(r["omp_wait_policy"] for r in rows if "omp_wait_policy" in r),
+           "sgemm_gflops": sgemm["gflops"], "step_gflop": round(flops / 1e9, 1)}
+by_version = {}
+for r in rows:
+    if "libtorch" in r:
+        by_version.setdefault(".".join(r["libtorch"].split(".")[:2]), []).append(r)
+for version, group in by_version.items():
+    steps = {f'{r["impl"]}_{r["form"]}_{r["precision"]}': r for r in group if r["bench"] == "rave_step"}
+    side = {"steps": {}}
+    for name, r in steps.items():
+        gflops = flops / r["seconds_per_step"] / 1e9
+        side["steps"][name] = {"seconds_per_step": r["seconds_per_step"], "cpu_seconds_per_step": r["cpu_seconds_per_step"],
+                               "gflops": round(gflops, 1), "share_of_sgemm": round(gflops / sgemm["gflops"], 3),
+                               "first_loss": r["first_loss"]}
+
+    def speed(ours, theirs, target=None):
         entry = {"ratio": round(theirs["seconds_per_step"] / ours["seconds_per_step"], 2),
                  "cpu_ratio": round(theirs["cpu_seconds_per_step"] / ours["cpu_seconds_per_step"], 2)}
-        if (precision, base) in targets:
-            entry.update(target=targets[precision, base], met=entry["ratio"] >= targets[precision, base])
-        ratios[f"rave_{precision}_over_pytorch_{base}"] = entry
-summary["step_speed"] = ratios
-rave = next(r for r in rows if r["bench"] == "rave_residual" and r["impl"] == "rave")
-ref = next(r for r in rows if r["bench"] == "rave_residual" and r["impl"] != "rave")
-ratio = round(rave["images_per_s"] / ref["images_per_s"], 2)
-summary["residual_images_per_s"] = {"rave": rave["images_per_s"], "reference_procedure": ref["images_per_s"],
-                                    "ratio": ratio, "target": 3.0, "met": ratio >= 3.0, "images": rave["images"],
-                                    "max_abs_diff": ref["max_abs_diff_vs_rave"]}
+        if target is not None:
+            entry.update(target=target, met=entry["ratio"] >= target)
+        return entry
+
+    targets = ({("fp32", "pytorch_eager_batched_fp32"): 1.1, ("bf16", "pytorch_eager_batched_fp32"): 1.6,
+                ("bf16", "pytorch_eager_loop_fp32"): 2.0} if version == "1.13" else
+               {("fp32", "pytorch_eager_batched_fp32"): 1.1, ("bf16", "pytorch_eager_batched_bf16"): 1.0})
+    ratios = {}
+    for precision in ("fp32", "bf16"):
+        for base in sorted(name for name in steps if not name.startswith("rave_")):
+            ratios[f"rave_{precision}_over_{base}"] = speed(steps[f"rave_batched_{precision}"], steps[base],
+                                                            targets.get((precision, base)))
+    # bf16 over fp32 within rave: the AMX target applies only on a CPU that has AMX.
+    ratios["rave_bf16_over_rave_fp32"] = speed(steps["rave_batched_bf16"], steps["rave_batched_fp32"],
+                                               1.6 if amx and version != "1.13" else None)
+    side["step_speed"] = ratios
+    residuals = [r for r in group if r["bench"] == "rave_residual"]
+    if len(residuals) == 2:
+        rave = next(r for r in residuals if r["impl"] == "rave")
+        ref = next(r for r in residuals if r["impl"] != "rave")
+        ratio = round(rave["images_per_s"] / ref["images_per_s"], 2)
+        side["residual_images_per_s"] = {"rave": rave["images_per_s"], "reference_procedure": ref["images_per_s"],
+                                         "ratio": ratio, "target": 3.0, "met": ratio >= 3.0, "images": rave["images"],
+                                         "max_abs_diff": ref["max_abs_diff_vs_rave"]}
+    summary[f"libtorch_{version}"] = side
 print(json.dumps(summary))
 PY

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch eager baseline of bench/compare.sh (Debian's python3-torch; not a build or CI dependency).
+"""PyTorch eager baseline of bench/compare.sh (Debian's python3-torch 1.13, and PyPI's torch 2.11 in .torch-pip/).
 
 RAVE's training step and residual pass written the way the authors' train_rave.py runs them, with the models of
 bench/clip_reference.py (CLIP) and bench/enhance_torch.py (the enhancer):
@@ -7,7 +7,9 @@ bench/clip_reference.py (CLIP) and bench/enhance_torch.py (the enhancer):
             -> 320 * mean (cos(ViT(E), r) - tau)^2 and 25 * sum_i D(E_i, x_i) on RN101's five taps (the input
             branch without autograd) -> 6 L_rave + 0.9 L_id -> backward -> Adam. --form loop is the reference's
             per-sample loop (each image through ViT and RN101 on its own), --form batched the whole batch at once;
-            --precision bf16 runs the forward passes under CPU autocast, losses and Adam in float32. Full-size
+            --precision bf16 runs the forward passes under CPU autocast, losses and Adam in float32; --compile
+            runs the loss (forward passes and losses; its backward through AOTAutograd) as torch.compile made it
+            (inductor, default mode; PyTorch 2.x), the warm-up step absorbing the compilation. Full-size
             random-weight ViT-B/32 and RN101, frozen. Also reports the step's convolution and matmul FLOPs
             (counted once, by forward hooks) so that compare.sh can turn seconds into GFLOP/s.
   residual: the reference procedure for the residual vector (§4.6.1): one file at a time, CLIP's preprocess on the
@@ -110,7 +112,7 @@ def step(args):
     autocast = lambda: torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16")
     losses = []
 
-    def one_step():
+    def step_loss(x):
         with autocast():
             light = enhancer(x)
         enhanced = torch.clamp(x / (light.float() + 1e-9), 0, 1)
@@ -121,13 +123,20 @@ def step(args):
             for i in range(args.batch):
                 g, d = guidance_and_identity(vit, rn, x[i:i + 1], enhanced[i:i + 1], residual, tau, autocast)
                 guidance, identity = guidance + g, identity + d
-        loss = 6 * 320 * guidance / args.batch + 0.9 * 25 * identity
+        return 6 * 320 * guidance / args.batch + 0.9 * 25 * identity
+
+    loss_of = torch.compile(step_loss) if args.compile else step_loss
+
+    def one_step():
+        loss = loss_of(x)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         losses.append(float(loss))
 
-    one_step()  # warm-up: allocations, oneDNN primitive creation
+    warm_up_start = time.perf_counter()
+    one_step()  # warm-up: allocations, oneDNN primitive creation, torch.compile's compilation
+    warm_up_seconds = time.perf_counter() - warm_up_start
     times, cpu_times = [], []
     for _ in range(args.iters):
         start, cpu_start = time.perf_counter(), time.process_time()
@@ -135,7 +144,8 @@ def step(args):
         times.append(time.perf_counter() - start)
         cpu_times.append(time.process_time() - cpu_start)
     seconds = statistics.median(times)
-    return {"bench": "rave_step", "impl": "pytorch_eager", "form": args.form, "precision": args.precision,
+    return {"bench": "rave_step", "impl": "pytorch_compile" if args.compile else "pytorch_eager", "form": args.form,
+            "precision": args.precision, "warm_up_seconds": round(warm_up_seconds, 2),
             "batch": args.batch, "size": args.size, "iters": args.iters, "threads": torch.get_num_threads(),
             "first_loss": losses[0], "seconds_per_step": round(seconds, 4),
             "cpu_seconds_per_step": round(statistics.median(cpu_times), 4),
@@ -194,6 +204,7 @@ def main():
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--iters", type=int, default=3)
+    parser.add_argument("--compile", action="store_true", help="step: torch.compile the loss (PyTorch 2.x)")
     parser.add_argument("--prefix", help="residual: what bench_rave residual --out wrote")
     parser.add_argument("--backlit", help="residual: folder of backlit images")
     parser.add_argument("--welllit", help="residual: folder of well-lit images")
@@ -201,7 +212,9 @@ def main():
     args = parser.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    print(json.dumps(step(args) if args.task == "step" else residual(args)))
+    result = step(args) if args.task == "step" else residual(args)
+    result.update(libtorch=torch.__version__.split("+")[0], omp_wait_policy=os.environ.get("OMP_WAIT_POLICY", ""))
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

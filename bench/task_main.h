@@ -1,11 +1,14 @@
 // The main() of the benchmark programs that run one named task and print its JSON object on stdout: the
 // OpenMP wait policy of the rave executable, `prepare` (thread count, allocator) once the arguments are parsed,
-// and usage or runtime errors on stderr with exit code 2.
+// and usage or runtime errors on stderr with exit code 2. Every result says which LibTorch ran it and under which
+// OpenMP wait policy (the side-by-side scripts compare rave builds against two LibTorch versions).
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <torch/version.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <string>
@@ -33,7 +36,11 @@ int task_main(const std::string& program, int argc, char** argv, Arguments (*par
       throw UsageError("the task is " + names);
     }
     if (prepare) prepare(arguments);
-    std::printf("%s\n", task->second(arguments).dump().c_str());
+    nlohmann::ordered_json result = task->second(arguments);
+    result["libtorch"] = TORCH_VERSION;
+    const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
+    result["omp_wait_policy"] = wait_policy ? wait_policy : "";
+    std::printf("%s\n", result.dump().c_str());
     return 0;
   } catch (const Error& e) {
     std::fprintf(stderr, "%s: %s %s\n", program.c_str(), e.what(), e.hint().c_str());

@@ -1,6 +1,8 @@
 # Third-party packages. Debian's packages by default (scripts/setup.sh installs them); any LibTorch
 # (for example a CUDA build) via -DCMAKE_PREFIX_PATH=/path/to/libtorch.
+# any LibTorch: Debian's 1.13 (CPU), the pip wheel's 2.x (CUDA, scripts/setup.sh with TORCH=pip), the official zip.
 find_package(Torch REQUIRED)
+include(TorchSetup)
 find_package(MPI REQUIRED COMPONENTS CXX)
 find_package(HDF5 REQUIRED COMPONENTS C CXX)
 find_package(spdlog REQUIRED)
@@ -30,16 +32,21 @@ target_include_directories(rave_hdf5 SYSTEM INTERFACE ${HDF5_INCLUDE_DIRS})
 target_compile_definitions(rave_hdf5 INTERFACE ${HDF5_DEFINITIONS})
 target_link_libraries(rave_hdf5 INTERFACE ${HDF5_LIBRARIES} ${HDF5_CXX_LIBRARIES})
 
-add_library(rave_torch INTERFACE)
-target_link_libraries(rave_torch INTERFACE ${TORCH_LIBRARIES})
-target_include_directories(rave_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
 
-# NCCL is optional: it needs CUDA and a CUDA build of LibTorch.
+# NCCL is optional: it needs CUDA and a CUDA build of LibTorch. Prefer the library LibTorch itself loads: the
+# pip wheel's nvidia-nccl-cu13 beside it (which ships only libnccl.so.2, hence the full name), unless NCCL_HOME names another, then
+# the CUDA toolkit's. Its header is taken from the same installation.
 set(RAVE_HAVE_NCCL OFF)
 if(NOT RAVE_WITH_NCCL STREQUAL "OFF")
   find_package(CUDAToolkit QUIET)
-  find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS} $ENV{NCCL_HOME}/include)
-  find_library(NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR} $ENV{NCCL_HOME}/lib)
+  get_filename_component(RAVE_TORCH_SITE "${TORCH_INSTALL_PREFIX}/.." ABSOLUTE)
+  find_library(NCCL_LIBRARY NAMES nccl libnccl.so.2 NAMES_PER_DIR
+               HINTS $ENV{NCCL_HOME}/lib ${RAVE_TORCH_SITE}/nvidia/nccl/lib ${CUDAToolkit_LIBRARY_DIR})
+  if(NCCL_LIBRARY)
+    get_filename_component(RAVE_NCCL_ROOT "${NCCL_LIBRARY}" DIRECTORY)
+    find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${RAVE_NCCL_ROOT}/../include $ENV{NCCL_HOME}/include
+              ${CUDAToolkit_INCLUDE_DIRS})
+  endif()
   if(CUDAToolkit_FOUND AND NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
     set(RAVE_HAVE_NCCL ON)
     add_library(rave_nccl INTERFACE)

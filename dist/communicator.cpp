@@ -4,6 +4,7 @@
 #include "dist/mpi_communicator.h"
 #ifdef RAVE_HAVE_NCCL
 #include "dist/nccl_communicator.h"
+#include "dist/routing_communicator.h"
 #endif
 
 namespace rave::dist {
@@ -69,7 +70,11 @@ std::unique_ptr<Communicator> make_communicator(const Context& context, const st
     }
   }
 #ifdef RAVE_HAVE_NCCL
-  if (cuda && backend != "mpi") return std::make_unique<NcclCommunicator>(context, collective_timeout_seconds);
+  if (cuda && backend != "mpi") {
+    return std::make_unique<RoutingCommunicator>(
+        std::make_unique<NcclCommunicator>(context, collective_timeout_seconds),
+        std::make_unique<MpiCommunicator>(context, collective_timeout_seconds));
+  }
 #endif
   return std::make_unique<MpiCommunicator>(context, collective_timeout_seconds);
 }

@@ -20,8 +20,11 @@ class Communicator {
   virtual int rank() const = 0;
   virtual int world_size() const = 0;
 
-  // Collectives work in place on contiguous float32, float64 or int64 tensors and must be called by every
-  // rank in the same order with tensors of the same size; anything else throws DistError.
+  // Collectives work in place on contiguous float32, float64 or int64 tensors on any device, and leave the
+  // tensor where it was: each backend moves what it cannot read itself (MpiCommunicator stages device tensors
+  // through pinned host memory; the NCCL backend sends host tensors to MPI, see RoutingCommunicator). They
+  // must be called by every rank in the same order with tensors of the same size and device; anything else
+  // throws DistError.
   // Replaces `tensor` on every rank by the element-wise sum over all ranks.
   virtual void all_reduce_sum(const torch::Tensor& tensor) = 0;
   // Replaces `tensor` on every rank by its value on `root`.
@@ -33,7 +36,7 @@ class Communicator {
 };
 
 // The communicator for --backend: "mpi", "nccl", or "auto" (NCCL when this rank computes on a CUDA device
-// and NCCL is compiled in, MPI otherwise). A backend that cannot be used here is a UsageError saying why.
+// and NCCL is compiled in, MPI otherwise). NCCL comes routed: device tensors to NCCL, host tensors to MPI. A backend that cannot be used here is a UsageError saying why.
 // `collective_timeout_seconds` > 0 starts a watchdog that ends the job when a collective takes longer.
 std::unique_ptr<Communicator> make_communicator(const Context& context, const std::string& backend,
                                                 double collective_timeout_seconds = 0);

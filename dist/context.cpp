@@ -1,5 +1,6 @@
 #include "dist/context.h"
 
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <dlfcn.h>
 #include <spdlog/spdlog.h>
 #include <torch/cuda.h>
@@ -121,6 +122,9 @@ Context::Context(int* argc, char*** argv, const ContextOptions& options) : host_
   }
 
   device_ = choose_device(options.device, local_rank_);
+  // CUDA work that names no device (NCCL's start-up, the caching allocator, kernels of libraries) goes to the
+  // current device, which would otherwise be GPU 0 on every rank of the machine.
+  if (device_.is_cuda()) c10::impl::getDeviceGuardImpl(device_.type())->setDevice(device_);
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
   threads_ = options.threads > 0 ? options.threads : threads_per_rank(cores, local_size_);
   torch::set_num_threads(threads_);

@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/torch_compat.h"
+
 namespace rave::dist {
 namespace {
 
@@ -18,11 +20,11 @@ constexpr size_t kGranule = size_t(2) << 20;  // one transparent huge page
 
 // Every DataPtr's context is its data pointer, as LibTorch's raw_allocate() requires; the sizes of the cached
 // blocks in use are looked up by pointer.
-class CpuBlockCache final : public c10::Allocator {
+class CpuBlockCache final : public core::HostAllocator {
  public:
   explicit CpuBlockCache(c10::Allocator* fallback) : fallback_(fallback), fallback_deleter_(fallback->raw_deleter()) {}
 
-  c10::DataPtr allocate(size_t bytes) const override {
+  c10::DataPtr allocate_bytes(size_t bytes) const override {
     void* data = bytes < kSmallestCached ? fallback_->raw_allocate(bytes)
                                          : take((bytes + kGranule - 1) / kGranule * kGranule);
     return {data, data, &release, c10::Device(c10::DeviceType::CPU)};

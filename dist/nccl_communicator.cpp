@@ -96,7 +96,7 @@ void NcclCommunicator::check_tensor(const torch::Tensor& tensor, const std::stri
   if (!tensor.is_cuda() || tensor.get_device() != device_) {
     throw DistError(where_ + ": " + operation + ": the NCCL communicator works on cuda:" + std::to_string(device_) +
                         " tensors, got one on " + tensor.device().str(),
-                    "move the tensor to this rank's device, or use --backend mpi for host tensors");
+                    "make_communicator() routes host tensors to MPI; a tensor on another GPU must be moved to this rank's");
   }
 }
 

@@ -1,10 +1,12 @@
 // The `rave` executable: finds the subcommand, parses its options and runs it.
 #include <spdlog/spdlog.h>
+#include <torch/version.h>
 
 #include <cstring>
 #include <iostream>
 #include <optional>
 
+#include "dist/communicator.h"
 #include "dist/error.h"
 #include "dist/guard.h"
 #include "dist/log.h"
@@ -102,7 +104,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (first == "--version") {
-    std::cout << "rave " << rave::kVersion << "\n";
+    // Which LibTorch and backends this binary has: what a bug report and a GPU user need first.
+#ifdef RAVE_TORCH_CUDA
+    const char* torch_kind = " with CUDA";
+#else
+    const char* torch_kind = ", CPU only";
+#endif
+    std::cout << "rave " << rave::kVersion << " (LibTorch " << TORCH_VERSION << torch_kind
+              << (rave::dist::nccl_compiled() ? "; backends mpi, nccl" : "; backend mpi") << ")\n";
     return 0;
   }
   const Command* command = find_command(first);

@@ -1,22 +1,14 @@
 #include "launch/optimizer_state.h"
 
-#include <c10/util/string_utils.h>
-
+#include "core/torch_compat.h"
 #include "dist/error.h"
 
 namespace rave::launch {
-namespace {
-
-// LibTorch keys Adam's state by the address of the parameter's TensorImpl.
-std::string state_key(const torch::Tensor& parameter) { return c10::guts::to_string(parameter.unsafeGetTensorImpl()); }
-
-}  // namespace
-
 NamedTensors adam_state(torch::optim::Adam& optimizer, const torch::OrderedDict<std::string, torch::Tensor>& parameters) {
   NamedTensors result;
   auto& states = optimizer.state();
   for (const auto& item : parameters) {
-    const auto found = states.find(state_key(item.value()));
+    const auto found = states.find(core::optimizer_state_key(item.value()));
     if (found == states.end()) continue;
     const auto& s = static_cast<const torch::optim::AdamParamState&>(*found->second);
     result["exp_avg/" + item.key()] = s.exp_avg();
@@ -43,7 +35,7 @@ void load_adam_state(torch::optim::Adam& optimizer, const torch::OrderedDict<std
     entry->step(state.at("step/" + name).item<int64_t>());
     entry->exp_avg(state.at("exp_avg/" + name).to(item.value().device()).clone());
     entry->exp_avg_sq(state.at("exp_avg_sq/" + name).to(item.value().device()).clone());
-    states[state_key(item.value())] = std::move(entry);
+    states[core::optimizer_state_key(item.value())] = std::move(entry);
   }
 }
 

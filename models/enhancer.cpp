@@ -40,7 +40,7 @@ ConvPadding conv_padding_from_name(const std::string& name) {
 }
 
 std::string conv_padding_name(const ConvPadding& padding) {
-  return c10::get_if<torch::enumtype::kReflect>(&padding) ? "reflect" : "zeros";
+  return torch::enumtype::get_enum_name(padding) == "kReflect" ? "reflect" : "zeros";
 }
 
 ResidualBlockImpl::ResidualBlockImpl(int64_t channels)

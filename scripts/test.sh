@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing and builds (scripts/setup.sh), then runs every CTest suite
-# (unit, MPI under mpirun -np 2 and 3, integration) and exits non-zero on any failure.
+# (unit, MPI under mpirun -np 2 and 3, integration) and exits non-zero on any failure. Then the same tree is
+# built against the CUDA LibTorch of PyPI's torch 2.11.0 (TORCH=pip scripts/setup.sh, build-pip/), so that a
+# change which breaks the GPU build fails here, and that build's unit tests run on the CPU.
 #   scripts/test.sh [ctest arguments...]     e.g. scripts/test.sh -L unit
+# Environment: TEST_TORCH (default "debian pip": which LibTorch builds to test), BUILD_DIR (the Debian tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
-scripts/setup.sh
-build_dir=${BUILD_DIR:-build}
 # Tests run with one intra-op thread per rank: several test programs run side by side on small machines.
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-cd "$build_dir"
 status=0
-ctest --output-on-failure -j "${JOBS:-$(nproc)}" "$@" || status=$?
+for torch in ${TEST_TORCH:-debian pip}; do
+  case "$torch" in
+    debian) build_dir=${BUILD_DIR:-build}; labels=() ;;
+    pip) build_dir=build-pip; labels=(-L unit) ;;
+    *) echo "test.sh: TEST_TORCH: unknown LibTorch '$torch' (expected debian and/or pip)" >&2; exit 2 ;;
+  esac
+  tree_start=$(date +%s)
+  TORCH=$torch BUILD_DIR=$build_dir scripts/setup.sh
+  (cd "$build_dir" && ctest --output-on-failure -j "${JOBS:-$(nproc)}" "${labels[@]}" "$@") || status=$?
+  echo "test.sh: $torch LibTorch tree ($build_dir) built and tested in $(( $(date +%s) - tree_start ))s"
+done
 echo "test.sh: finished in $(( $(date +%s) - start ))s"
 exit $status

@@ -20,7 +20,8 @@ void declare(io::OptionSet& options) {
   options.section("guidance")("clip", value<std::string>(), "guidance encoder (CLIP ViT .pt/.h5 or 'photometric')");
   options.flags()
       ("out", value<std::string>(), "output HDF5 file (r, tau, v_pos, v_neg, counts, file lists)")
-      ("batch-size", value<int64_t>()->default_value(32), "images per encoder batch on each rank");
+      ("batch-size", value<int64_t>()->default_value(32), "images per encoder batch on each rank")
+      ("backend", value<std::string>()->default_value("auto"), "collectives: auto (NCCL on GPUs, else MPI), mpi or nccl");
 }
 
 std::string required(const io::po::variables_map& options, const std::string& name) {
@@ -44,7 +45,7 @@ int run(const Invocation& invocation) {
   io::ImageFolder welllit(required(options, "welllit"));
   auto encoder = guidance::make_guidance_encoder(required(options, "clip"));
   encoder->to(invocation.context->device());
-  auto communicator = dist::make_communicator(*invocation.context, "auto");
+  auto communicator = dist::make_communicator(*invocation.context, options["backend"].as<std::string>());
   spdlog::info("residual pass: {} backlit and {} well-lit images over {} rank(s), encoder {}", backlit.size(),
                welllit.size(), communicator->world_size(), encoder->name());
 

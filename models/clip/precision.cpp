@@ -3,6 +3,7 @@
 
 #include <ATen/autocast_mode.h>
 
+#include "core/torch_compat.h"
 #include "dist/error.h"
 
 namespace rave::models {
@@ -15,21 +16,13 @@ Precision parse_precision(const std::string& name) {
 
 std::string to_string(Precision precision) { return precision == Precision::kBFloat16 ? "bf16" : "fp32"; }
 
-AutocastGuard::AutocastGuard(Precision precision, c10::Device device) {
+AutocastGuard::AutocastGuard(Precision precision, c10::Device device) : device_(device.type()) {
   if (precision != Precision::kBFloat16) return;
   active_ = true;
-  cuda_ = device.is_cuda();
-  if (cuda_) {
-    was_enabled_ = at::autocast::is_enabled();
-    previous_dtype_ = at::autocast::get_autocast_gpu_dtype();
-    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-    at::autocast::set_enabled(true);
-  } else {
-    was_enabled_ = at::autocast::is_cpu_enabled();
-    previous_dtype_ = at::autocast::get_autocast_cpu_dtype();
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    at::autocast::set_cpu_enabled(true);
-  }
+  was_enabled_ = core::autocast_enabled(device_);
+  previous_dtype_ = core::autocast_dtype(device_);
+  core::set_autocast_dtype(device_, at::kBFloat16);
+  core::set_autocast_enabled(device_, true);
   at::autocast::increment_nesting();
 }
 
@@ -37,13 +30,8 @@ AutocastGuard::~AutocastGuard() {
   if (!active_) return;
   // The cast weights are cached while autocast is nested; the outermost exit frees them.
   if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-  if (cuda_) {
-    at::autocast::set_enabled(was_enabled_);
-    at::autocast::set_autocast_gpu_dtype(previous_dtype_);
-  } else {
-    at::autocast::set_cpu_enabled(was_enabled_);
-    at::autocast::set_autocast_cpu_dtype(previous_dtype_);
-  }
+  core::set_autocast_enabled(device_, was_enabled_);
+  core::set_autocast_dtype(device_, previous_dtype_);
 }
 
 }  // namespace rave::models

@@ -26,7 +26,7 @@ class AutocastGuard {
 
  private:
   bool active_ = false;
-  bool cuda_ = false;
+  c10::DeviceType device_;
   bool was_enabled_ = false;
   c10::ScalarType previous_dtype_ = c10::ScalarType::Undefined;
 };

@@ -6,6 +6,7 @@
 #include "dist/context.h"
 #include "dist/error.h"
 #include "dist/mpi_communicator.h"
+#include "dist/routing_communicator.h"
 
 namespace rave::dist {
 namespace {
@@ -73,6 +74,44 @@ TEST_F(MpiCommunicatorTest, FactoryChoosesAndExplains) {
     EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
   }
   EXPECT_THROW(make_communicator(context, "gloo"), UsageError);
+}
+
+// Stands in for NCCL where no GPU is present: an MPI communicator that, like NcclCommunicator, refuses host tensors.
+class DeviceOnlyCommunicator : public MpiCommunicator {
+ public:
+  using MpiCommunicator::MpiCommunicator;
+  const char* backend() const override { return "device"; }
+  void all_reduce_sum(const torch::Tensor& tensor) override {
+    refuse_host(tensor);
+    MpiCommunicator::all_reduce_sum(tensor);
+  }
+  void broadcast(const torch::Tensor& tensor, int root) override {
+    refuse_host(tensor);
+    MpiCommunicator::broadcast(tensor, root);
+  }
+
+ private:
+  static void refuse_host(const torch::Tensor& tensor) {
+    if (tensor.is_cpu()) throw DistError("a host tensor reached the device backend");
+  }
+};
+
+// What `rave train --backend nccl` does with the trainer's loss numbers, stop flags and residual sums.
+TEST_F(MpiCommunicatorTest, RoutedHostTensorsAreReducedAndBroadcastByTheHostBackend) {
+  RoutingCommunicator routed(std::make_unique<DeviceOnlyCommunicator>(context, 60),
+                             std::make_unique<MpiCommunicator>(context, 60));
+  EXPECT_STREQ(routed.backend(), "device");
+  EXPECT_EQ(routed.world_size(), world);
+  for (auto dtype : {torch::kFloat32, torch::kFloat64, torch::kInt64}) {
+    auto sum = torch::full({4}, rank + 1, torch::TensorOptions().dtype(dtype));
+    routed.all_reduce_sum(sum);
+    EXPECT_TRUE(sum.eq(world * (world + 1) / 2).all().item<bool>()) << dtype;
+    auto value = torch::full({2}, rank, torch::TensorOptions().dtype(dtype));
+    routed.broadcast(value, world - 1);
+    EXPECT_TRUE(value.eq(world - 1).all().item<bool>()) << dtype;
+    EXPECT_TRUE(sum.is_cpu() && value.is_cpu());
+  }
+  routed.barrier();
 }
 
 }  // namespace

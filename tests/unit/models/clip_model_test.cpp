@@ -2,9 +2,9 @@
 // the causal structure of the soft-prompt path, bf16 autocast, and input errors.
 #include "models/clip/clip_model.h"
 
-#include <ATen/autocast_mode.h>
 #include <gtest/gtest.h>
 
+#include "core/torch_compat.h"
 #include "dist/error.h"
 
 namespace rave::models {
@@ -69,7 +69,7 @@ TEST(ClipModel, Bf16AutocastIsCloseAndScoped) {
     const torch::Tensor image32 = model->encode_image(images), text32 = model->encode_text(ids);
     model->set_precision(Precision::kBFloat16);
     const torch::Tensor image16 = model->encode_image(images), text16 = model->encode_text(ids);
-    EXPECT_FALSE(at::autocast::is_cpu_enabled());
+    EXPECT_FALSE(core::autocast_enabled(c10::DeviceType::CPU));
     EXPECT_EQ(image16.scalar_type(), torch::kFloat32);
     EXPECT_EQ(text16.scalar_type(), torch::kFloat32);
     EXPECT_FALSE(torch::equal(image16, image32));  // autocast did something
