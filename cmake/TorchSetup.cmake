@@ -28,7 +28,11 @@ set(CMAKE_CXX_STANDARD_REQUIRED ON)
 set(CMAKE_CXX_EXTENSIONS OFF)
 
 add_library(rave_torch INTERFACE)
-target_link_libraries(rave_torch INTERFACE ${TORCH_LIBRARIES})
+# The pip wheel's libtorch.so exports the parts of libstdc++ its newer GCC linked in statically (std::filesystem,
+# std::chrono's time zones) without symbol versions. An executable that lists libtorch.so before libstdc++.so
+# binds its own std::filesystem calls to those copies, which crash (remove_all called a null pointer). Naming
+# libstdc++ ahead of LibTorch puts the system's first in the lookup order.
+target_link_libraries(rave_torch INTERFACE stdc++ ${TORCH_LIBRARIES})
 target_include_directories(rave_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
 if(TARGET torch_cuda OR TARGET c10_cuda OR TORCH_LIBRARIES MATCHES "c10_cuda")
   set(RAVE_TORCH_CUDA ON)
@@ -41,9 +45,9 @@ message(STATUS "rave: LibTorch ${Torch_VERSION} at ${TORCH_INSTALL_PREFIX} (CUDA
 # The wheel's include folder carries its own {fmt} (12.x) beside ATen and c10; spdlog must see the {fmt} it was
 # built with (Debian's 9.x). A folder holding only that one goes first. LibTorch's headers that rave includes
 # do not use {fmt}.
-if(EXISTS "${TORCH_INSTALL_PREFIX}/include/fmt")
-  find_package(fmt REQUIRED)
-  get_target_property(fmt_include fmt::fmt INTERFACE_INCLUDE_DIRECTORIES)
+find_package(fmt REQUIRED)
+get_target_property(fmt_include fmt::fmt INTERFACE_INCLUDE_DIRECTORIES)
+if(EXISTS "${TORCH_INSTALL_PREFIX}/include/fmt" AND NOT "${TORCH_INSTALL_PREFIX}/include" STREQUAL "${fmt_include}")
   file(MAKE_DIRECTORY ${PROJECT_BINARY_DIR}/fmt-first)
   file(CREATE_LINK ${fmt_include}/fmt ${PROJECT_BINARY_DIR}/fmt-first/fmt SYMBOLIC)
   target_include_directories(rave_torch SYSTEM BEFORE INTERFACE ${PROJECT_BINARY_DIR}/fmt-first)

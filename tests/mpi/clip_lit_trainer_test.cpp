@@ -150,7 +150,9 @@ TEST_P(ClipLitTrainer, RunsAllPhasesAndResumesInsideARefinement) {
         EXPECT_EQ(lines[i]["step"], int64_t(i) + 1);
         const std::string stage = lines[i]["stage"];
         stages += letters.count(stage) ? letters.at(stage) : '?';
-        if (stage == "refinement") EXPECT_EQ(lines[i]["tuple_size"], lines[i]["round"] == 1 ? 3 : 4);
+        if (stage == "refinement") {
+          EXPECT_EQ(lines[i]["tuple_size"], lines[i]["round"] == 1 ? 3 : 4);
+        }
       }
       EXPECT_EQ(stages, "IIIWWEEERRREEERRREEE") << run;
     }
