@@ -40,7 +40,8 @@ if(TARGET torch_cuda OR TARGET c10_cuda OR TORCH_LIBRARIES MATCHES "c10_cuda")
 else()
   set(RAVE_TORCH_CUDA OFF)
 endif()
-message(STATUS "rave: LibTorch ${Torch_VERSION} at ${TORCH_INSTALL_PREFIX} (CUDA: ${RAVE_TORCH_CUDA}), C++${RAVE_CXX_STANDARD}")
+message(STATUS "rave: LibTorch ${Torch_VERSION} at ${TORCH_INSTALL_PREFIX} (CUDA: ${RAVE_TORCH_CUDA}), "
+               "C++${RAVE_CXX_STANDARD}")
 
 # The wheel's include folder carries its own {fmt} (12.x) beside ATen and c10; spdlog must see the {fmt} it was
 # built with (Debian's 9.x). A folder holding only that one goes first. LibTorch's headers that rave includes

@@ -36,7 +36,8 @@ class Communicator {
 };
 
 // The communicator for --backend: "mpi", "nccl", or "auto" (NCCL when this rank computes on a CUDA device
-// and NCCL is compiled in, MPI otherwise). NCCL comes routed: device tensors to NCCL, host tensors to MPI. A backend that cannot be used here is a UsageError saying why.
+// and NCCL is compiled in, MPI otherwise). NCCL comes routed: device tensors to NCCL, host tensors to MPI. A
+// backend that cannot be used here is a UsageError saying why.
 // `collective_timeout_seconds` > 0 starts a watchdog that ends the job when a collective takes longer.
 std::unique_ptr<Communicator> make_communicator(const Context& context, const std::string& backend,
                                                 double collective_timeout_seconds = 0);

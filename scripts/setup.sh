@@ -41,7 +41,8 @@ case "$torch" in
     # The pinned wheel (torch 2.11.0+cu130 on PyPI: LibTorch's headers, share/cmake/Torch, libtorch_cuda.so, and
     # through its dependencies the CUDA 13 runtime, cuDNN and nvidia-nccl-cu13), plus what bench/ needs to run
     # the PyTorch side of the comparisons with it.
-    if ! "$venv/bin/python" -c 'import torch, numpy, h5py, PIL; assert torch.__version__.startswith("2.11.0")' 2>/dev/null; then
+    wanted='import torch, numpy, h5py, PIL; assert torch.__version__.startswith("2.11.0")'
+    if ! "$venv/bin/python" -c "$wanted" 2>/dev/null; then
       echo "setup: installing torch 2.11.0 from PyPI into $venv (about 4.6 GB with its CUDA libraries)"
       python3 -m venv "$venv"
       "$venv/bin/pip" install -q --disable-pip-version-check torch==2.11.0 numpy h5py pillow
