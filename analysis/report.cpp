@@ -18,6 +18,7 @@
 #include "dist/error.h"
 #include "dist/progress.h"
 #include "io/image.h"
+#include "models/enhancer.h"
 
 namespace rave::analysis {
 namespace {
@@ -168,23 +169,27 @@ void checkpoint_table(Html& html, const fs::path& run_dir, const std::vector<Che
     return;
   }
   html.out << "<table><tr><th>file</th><th>step</th><th>round</th><th>stage</th><th>method</th><th>ranks</th>"
-           << "<th>size</th></tr>";
+           << "<th>trained with cond* padding</th><th>size</th></tr>";
   const auto number = [](int64_t v) { return v < 0 ? std::string("?") : std::to_string(v); };
   const CheckpointSummary* newest = nullptr;
   for (const CheckpointSummary& c : checkpoints) {
     html.out << "<tr><td>" << html_escape(c.path.filename().string()) << "</td>";
     if (!c.error.empty()) {
-      html.out << "<td colspan=\"5\">unreadable: " << html_escape(c.error) << "</td>";
+      html.out << "<td colspan=\"6\">unreadable: " << html_escape(c.error) << "</td>";
     } else {
       newest = &c;
       html.out << "<td class=\"num\">" << number(c.step) << "</td><td class=\"num\">" << number(c.round) << "</td><td>"
                << html_escape(c.stage) << "</td><td>" << html_escape(c.method)
                << (c.format == "rave-checkpoint" ? "" : " (format '" + html_escape(c.format) + "')")
-               << "</td><td class=\"num\">" << number(c.world_size) << "</td>";
+               << "</td><td class=\"num\">" << number(c.world_size) << "</td><td>"
+               << html_escape(c.training_padding.empty() ? "?" : c.training_padding) << "</td>";
     }
     html.out << "<td class=\"num\">" << file_size(c.bytes) << "</td></tr>";
   }
-  html.out << "</table>";
+  html.out << "</table><p><code>rave enhance</code> runs every checkpoint with <b>"
+           << models::kEvaluationPadding
+           << "</b> padding on the cond* convolutions, as both papers evaluate their models, whatever padding they "
+              "were trained with; <code>--padding zeros</code> runs them as trained.</p>";
   if (newest && !newest->config.empty()) {
     html.out << "<details><summary>configuration of " << html_escape(newest->path.filename().string())
              << "</summary><pre>" << html_escape(newest->config) << "</pre></details>";

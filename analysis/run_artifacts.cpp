@@ -37,8 +37,11 @@ CheckpointSummary summarise_checkpoint(const fs::path& path) {
     summary.step = int_attribute(file, "step");
     summary.round = int_attribute(file, "round");
     summary.world_size = int_attribute(file, "world_size");
+    if (file.has_attribute("enhancer", "padding_mode")) {
+      summary.training_padding = file.attribute_string("enhancer", "padding_mode");
+    }
   } catch (const Error& e) {
-    summary = CheckpointSummary{path, summary.bytes, {}, {}, {}, {}, -1, -1, -1, e.what()};
+    summary = CheckpointSummary{path, summary.bytes, {}, {}, {}, {}, {}, -1, -1, -1, e.what()};
   }
   return summary;
 }

@@ -1,6 +1,7 @@
 // The files of a run directory besides the training log, as the report shows them:
 //   samples/step_<N>.png     sample grids (input | enhanced | light map)
-//   checkpoints/*.h5         rave checkpoints (root attributes format, method, step, round, stage, world_size, config)
+//   checkpoints/*.h5         rave checkpoints (root attributes format, method, step, round, stage, world_size, config;
+//                            /enhancer's padding_mode)
 //   residual.h5              RAVE's residual vector (residual, tau, v_pos, v_neg, n_pos, n_neg)
 //   analysis.json            `rave analyze --json`: "top" / "bottom" arrays of {"token", "score"}
 // Any of them may be absent; readers of single files throw IoError naming the file.
@@ -25,6 +26,7 @@ struct CheckpointSummary {
   std::filesystem::path path;
   std::uintmax_t bytes = 0;
   std::string format, method, stage, config;  // empty when the attribute is absent
+  std::string training_padding;               // cond* padding the weights were trained with (/enhancer padding_mode)
   int64_t step = -1, round = -1, world_size = -1;
   std::string error;  // why the file could not be read; the other fields are then unset
 };

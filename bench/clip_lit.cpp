@@ -96,7 +96,8 @@ void cross_entropy_step(guidance::LatentPair& pair, torch::optim::Adam& adam, co
 nlohmann::ordered_json init(const Arguments& a) {
   rave::dist::Context context(nullptr, nullptr, {"cpu", int(a.threads)});  // 0: as many as `rave train` uses
   auto encoder = guidance::make_guidance_encoder(a.clip);
-  rave::io::ImageFolder backlit_folder(a.backlit), welllit_folder(a.welllit);
+  rave::io::ImageFolder backlit_folder(a.backlit, rave::io::kTrainingExifOrientation),
+      welllit_folder(a.welllit, rave::io::kTrainingExifOrientation);
   guidance::ResizedImages backlit(backlit_folder), welllit(welllit_folder);
   guidance::InitialisationSet set(backlit, welllit, 1);
   guidance::LatentPair pair(encoder->dim());
@@ -135,7 +136,8 @@ nlohmann::ordered_json init(const Arguments& a) {
       const bool welllit_item = draw.item >= m;
       rave::io::ImageFolder& folder = welllit_item ? welllit_folder : backlit_folder;
       const size_t index = size_t((welllit_item ? draw.item - m : draw.item) % int64_t(folder.size()));
-      torch::Tensor image = rave::io::read_image_u8(folder.files()[index].string());
+      torch::Tensor image =
+          rave::io::read_image_u8(folder.files()[index].string(), rave::io::kTrainingExifOrientation);
       image = rave::io::resize_pil(image, 256, 256, rave::io::PilFilter::lanczos);
       rave::dist::SplitMix64 rng(uint64_t(draw.item));
       image = rave::io::augment(image, rave::io::draw_augmentation(rng, {0.5, 1.5, false}));

@@ -156,7 +156,8 @@ nlohmann::ordered_json residual(const Arguments& a) {
   ClipModel model(ClipConfig::vit_b32());
   rave::models::write_clip_state(a.out + ".state.h5", *model, "bench_rave random ViT-B/32 (seed 0)");
   guidance::ClipGuidanceEncoder encoder(model, "random ViT-B/32");
-  rave::io::ImageFolder backlit(a.backlit), welllit(a.welllit);
+  rave::io::ImageFolder backlit(a.backlit, rave::io::kTrainingExifOrientation),
+      welllit(a.welllit, rave::io::kTrainingExifOrientation);
   {
     torch::NoGradGuard no_grad;
     encoder.encode(torch::randn({1, 3, 224, 224}));  // warm-up, as the baseline's

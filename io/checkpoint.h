@@ -35,8 +35,9 @@ struct Checkpoint {
   std::string source;        // where the weights came from when imported (file name and SHA-256)
   std::string created;       // ISO 8601 UTC; write() fills it in when empty
   std::string rave_version;  // write() fills it in when empty
-  // Padding of the enhancer's cond* convolutions these weights are meant to run with: "zeros" (trained by
-  // rave) or "reflect" (published weights). Attribute `padding_mode` of /enhancer.
+  // Padding of the enhancer's cond* convolutions the weights were trained with, kept as a record: "zeros" for
+  // rave train (and the reference's training). Enhancement pads with reflect unless told otherwise, as both
+  // papers evaluate (models::kEvaluationPadding). Attribute `padding_mode` of /enhancer.
   std::string enhancer_padding = "zeros";
 
   // Datasets by path without the leading '/': "enhancer/cond1.weight", "optimizer/enhancer/exp_avg/cond1.weight",

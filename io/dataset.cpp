@@ -45,14 +45,15 @@ std::vector<std::filesystem::path> list_images(const std::filesystem::path& fold
   return files;
 }
 
-ImageFolder::ImageFolder(const std::filesystem::path& folder) : folder_(folder), files_(list_images(folder)) {}
+ImageFolder::ImageFolder(const std::filesystem::path& folder, ExifOrientation orientation)
+    : folder_(folder), orientation_(orientation), files_(list_images(folder)) {}
 
 std::optional<torch::Tensor> ImageFolder::read_u8(std::size_t i) {
-  return try_read(i, [](const std::string& path) { return read_image_u8(path); });
+  return try_read(i, [this](const std::string& path) { return read_image_u8(path, orientation_); });
 }
 
 std::optional<torch::Tensor> ImageFolder::read(std::size_t i) {
-  return try_read(i, [](const std::string& path) { return read_image(path); });
+  return try_read(i, [this](const std::string& path) { return read_image(path, orientation_); });
 }
 
 template <class Reader>

@@ -11,6 +11,8 @@
 #include <set>
 #include <vector>
 
+#include "io/image.h"
+
 namespace rave::io {
 
 // .png .jpg .jpeg .bmp .tif .tiff .webp, in any letter case.
@@ -21,14 +23,16 @@ bool has_image_extension(const std::filesystem::path& path);
 // is missing, is not a folder, or holds no image file.
 std::vector<std::filesystem::path> list_images(const std::filesystem::path& folder);
 
-// The images of one folder. A file that cannot be decoded is logged once (with the running count of such files)
-// and yields nullopt, so the loader can skip it; IoError only when no file of the folder is readable.
-// Safe to share between loader threads.
+// The images of one folder, decoded with the EXIF orientation ignored or applied as the owner says (training
+// and the residual pass: kTrainingExifOrientation). A file that cannot be decoded is logged once (with the
+// running count of such files) and yields nullopt, so the loader can skip it; IoError only when no file of the
+// folder is readable. Safe to share between loader threads.
 class ImageFolder {
  public:
-  explicit ImageFolder(const std::filesystem::path& folder);
+  ImageFolder(const std::filesystem::path& folder, ExifOrientation orientation);
 
   const std::filesystem::path& folder() const { return folder_; }
+  ExifOrientation orientation() const { return orientation_; }
   const std::vector<std::filesystem::path>& files() const { return files_; }
   std::size_t size() const { return files_.size(); }
 
@@ -46,6 +50,7 @@ class ImageFolder {
   std::optional<torch::Tensor> try_read(std::size_t i, Reader reader);
 
   std::filesystem::path folder_;
+  ExifOrientation orientation_;
   std::vector<std::filesystem::path> files_;
   mutable std::mutex mutex_;
   std::set<std::size_t> unreadable_;

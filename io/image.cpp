@@ -28,8 +28,8 @@ std::vector<std::uint8_t> read_bytes(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// RGB, 3 channels, 8 or 16 bits per sample, orientation applied.
-cv::Mat decode_rgb(const std::string& path) {
+// RGB, 3 channels, 8 or 16 bits per sample.
+cv::Mat decode_rgb(const std::string& path, ExifOrientation orientation) {
   const std::vector<std::uint8_t> bytes = read_bytes(path);
   if (bytes.empty()) throw IoError("image file " + path + " is empty", kRedoHint);
   const ImageFormat format = sniff_format(bytes);
@@ -40,11 +40,13 @@ cv::Mat decode_rgb(const std::string& path) {
   const std::string file_is = std::string(format_name(format)) + " file " + path + " is ";
   const std::string truncation = find_truncation(bytes, format);
   if (!truncation.empty()) throw IoError(file_is + truncation, kRedoHint);
-  // IMREAD_COLOR converts grey, palette, alpha and CMYK to 3 channels and applies the EXIF orientation;
-  // IMREAD_ANYDEPTH keeps 16-bit samples instead of truncating them to their high byte.
+  // IMREAD_COLOR converts grey, palette, alpha and CMYK to 3 channels and applies the EXIF orientation unless
+  // IMREAD_IGNORE_ORIENTATION; IMREAD_ANYDEPTH keeps 16-bit samples instead of truncating them to their high byte.
+  const int flags = cv::IMREAD_COLOR | cv::IMREAD_ANYDEPTH |
+                    (orientation == ExifOrientation::ignore ? int(cv::IMREAD_IGNORE_ORIENTATION) : 0);
   cv::Mat bgr;
   try {
-    bgr = cv::imdecode(bytes, cv::IMREAD_COLOR | cv::IMREAD_ANYDEPTH);
+    bgr = cv::imdecode(bytes, flags);
   } catch (const cv::Exception& e) {
     throw IoError(file_is + "corrupt: " + e.what(), kRedoHint);
   }
@@ -71,8 +73,19 @@ std::string lower_extension(const std::string& path) {
 
 }  // namespace
 
-torch::Tensor read_image(const std::string& path) {
-  const cv::Mat rgb = decode_rgb(path);
+ExifOrientation exif_orientation_from_name(const std::string& name) {
+  if (name == "ignore") return ExifOrientation::ignore;
+  if (name == "apply") return ExifOrientation::apply;
+  throw UsageError("unknown EXIF orientation choice '" + name + "'",
+                   "use ignore (the pixels as stored, as the reference reads them) or apply (upright, as displayed)");
+}
+
+const char* exif_orientation_name(ExifOrientation orientation) {
+  return orientation == ExifOrientation::ignore ? "ignore" : "apply";
+}
+
+torch::Tensor read_image(const std::string& path, ExifOrientation orientation) {
+  const cv::Mat rgb = decode_rgb(path, orientation);
   if (rgb.depth() == CV_8U) return to_float_chw(u8_tensor(rgb));
   // LibTorch has no uint16 type: go through float32, which holds every 16-bit value exactly.
   cv::Mat samples;
@@ -81,8 +94,8 @@ torch::Tensor read_image(const std::string& path) {
   return hwc.permute({2, 0, 1}).div(65535).contiguous();
 }
 
-torch::Tensor read_image_u8(const std::string& path) {
-  cv::Mat rgb = decode_rgb(path);
+torch::Tensor read_image_u8(const std::string& path, ExifOrientation orientation) {
+  cv::Mat rgb = decode_rgb(path, orientation);
   // convertTo rounds to nearest; v/257 never lies exactly halfway between two levels.
   if (rgb.depth() == CV_16U) rgb.convertTo(rgb, CV_8U, 1.0 / 257.0);
   return u8_tensor(rgb);

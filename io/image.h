@@ -1,8 +1,8 @@
 // Image files <-> tensors. Decoding goes through OpenCV's imgcodecs (PNG, JPEG, BMP, TIFF, WebP) and always
 // yields RGB: greyscale is replicated, alpha is dropped without compositing (like PIL's convert("RGB")), CMYK
-// JPEGs are converted, and the EXIF orientation is applied (PIL, and so the reference, ignores it; a photo that
-// displays upright should train upright). Two layouts: float32 CHW in [0,1], what the networks take, and uint8
-// HWC, what the PIL-compatible resizers of resize.h take (the reference resizes 8-bit PIL images).
+// JPEGs are converted, and the EXIF orientation is applied or ignored as the caller says (ExifOrientation).
+// Two layouts: float32 CHW in [0,1], what the networks take, and uint8 HWC, what the PIL-compatible resizers of
+// resize.h take (the reference resizes 8-bit PIL images).
 //
 // Every failure is an IoError naming the file and the problem: missing, empty, not an image, truncated (checked
 // on the container, see image_format.h), or rejected by the decoder.
@@ -14,11 +14,27 @@
 
 namespace rave::io {
 
+// What decoding does with a photo's EXIF orientation tag (phones store portrait photos sideways with a tag).
+enum class ExifOrientation {
+  ignore,  // the pixels as stored, as PIL's Image.open gives them to the reference's loaders
+  apply,   // rotated and flipped upright, as a viewer displays the photo
+};
+
+// Training and the residual vector read their folders as the reference does: the tag ignored.
+inline constexpr ExifOrientation kTrainingExifOrientation = ExifOrientation::ignore;
+// rave enhance reads photos as they are displayed: a user's phone photos come out upright.
+inline constexpr ExifOrientation kEnhanceExifOrientation = ExifOrientation::apply;
+
+// "ignore" or "apply"; anything else is a UsageError.
+ExifOrientation exif_orientation_from_name(const std::string& name);
+const char* exif_orientation_name(ExifOrientation orientation);
+
 // float32 [3,H,W] in [0,1]: 8-bit samples / 255, 16-bit samples / 65535 (float32 division, as torchvision's ToTensor).
-torch::Tensor read_image(const std::string& path);
+// Applying the EXIF orientation is the default of the functions that read one file: that is the image a user sees.
+torch::Tensor read_image(const std::string& path, ExifOrientation orientation = ExifOrientation::apply);
 
 // uint8 [H,W,3] RGB. 16-bit samples are rounded to the nearest 8-bit level (v / 257).
-torch::Tensor read_image_u8(const std::string& path);
+torch::Tensor read_image_u8(const std::string& path, ExifOrientation orientation = ExifOrientation::apply);
 
 // uint8 [H,W,C] -> float32 [C,H,W], v / 255.
 torch::Tensor to_float_chw(const torch::Tensor& hwc_u8);

@@ -17,8 +17,10 @@ const char* phase_name(ClipLitPhase phase) {
 
 ClipLitSchedule::ClipLitSchedule(Schedule& enhancer, const ClipLitScheduleOptions& options)
     : enhancer_(enhancer), options_(options) {
-  if (options.init_steps < 0 || options.refine_steps < 0 || options.extension_steps <= 0) {
-    throw UsageError("CLIP-LIT schedule: guidance phase lengths must not be negative, extensions must be positive");
+  if (options.init_steps < 0 || options.refine_steps < 0 || options.extension_steps <= 0 ||
+      options.max_extensions < 0) {
+    throw UsageError("CLIP-LIT schedule: guidance phase lengths must not be negative, extensions must be positive "
+                     "and --max-extensions at least 0 (0: no limit)");
   }
   start_guidance_phase(ClipLitPhase::guidance_init, options.init_steps);
 }
@@ -26,6 +28,7 @@ ClipLitSchedule::ClipLitSchedule(Schedule& enhancer, const ClipLitScheduleOption
 void ClipLitSchedule::start_guidance_phase(ClipLitPhase phase, int64_t length) {
   state_.step_in_phase = 0;
   state_.phase_length = length;
+  state_.extensions = 0;
   state_.phase = length > 0 ? phase : ClipLitPhase::enhancer;
 }
 
@@ -39,17 +42,22 @@ RefinementPlan ClipLitSchedule::refinement_plan() const {
   return plan;
 }
 
-bool ClipLitSchedule::after_guidance_step(double loss) {
+GuidanceStepDecision ClipLitSchedule::after_guidance_step(double loss) {
   if (state_.phase == ClipLitPhase::enhancer) throw Error("CLIP-LIT schedule: a guidance step in an enhancer phase");
   ++state_.guidance_steps;
-  if (++state_.step_in_phase < state_.phase_length) return false;
-  if (loss > options_.extension_threshold) {
+  GuidanceStepDecision decision;
+  if (++state_.step_in_phase < state_.phase_length) return decision;
+  decision.extension =
+      extension_test(loss, options_.extension_threshold, state_.extensions, options_.max_extensions);
+  if (decision.extension == Extension::extended) {
     state_.phase_length += options_.extension_steps;  // the test repeats at each new end
-    return false;
+    ++state_.extensions;
+    return decision;
   }
   state_.phase = ClipLitPhase::enhancer;
-  state_.step_in_phase = state_.phase_length = 0;
-  return true;
+  state_.step_in_phase = state_.phase_length = state_.extensions = 0;
+  decision.phase_finished = true;
+  return decision;
 }
 
 ClipLitDecision ClipLitSchedule::after_enhancer_step(const StepReport& report) {
@@ -75,7 +83,7 @@ ClipLitDecision ClipLitSchedule::after_enhancer_step(const StepReport& report) {
 }
 
 void ClipLitSchedule::restore(const ClipLitScheduleState& state) {
-  if (state.slot < 0 || state.slot > 1 || state.step_in_phase < 0 || state.guidance_steps < 0 ||
+  if (state.slot < 0 || state.slot > 1 || state.step_in_phase < 0 || state.guidance_steps < 0 || state.extensions < 0 ||
       (state.phase != ClipLitPhase::enhancer && state.step_in_phase >= state.phase_length)) {
     throw Error("CLIP-LIT schedule state from the checkpoint is inconsistent (phase " +
                     std::string(phase_name(state.phase)) + ", step " + std::to_string(state.step_in_phase) + " of " +

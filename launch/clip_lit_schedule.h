@@ -2,7 +2,8 @@
 // free of tensors, layered on the enhancer's Schedule (schedule.h), which keeps the warm-up, the rounds, the +60
 // extensions, re-initialisation and best-model bookkeeping:
 //
-//   guidance init   `init_steps` cross-entropy steps on the pair (+100 while the last loss exceeds 60);
+//   guidance init   `init_steps` cross-entropy steps on the pair (+100 while the last loss exceeds 60, at most
+//                   `max_extensions` times per phase, as the enhancer's rounds);
 //   reconstruction  round 0 of the enhancer schedule;
 //   round r >= 1    the enhancer phase (L_clip + 0.9 L_id against the frozen pair), then q <- 1 - q and a
 //                   refinement phase of `refine_steps` margin-ranking steps (+100 while the last loss exceeds 60)
@@ -29,6 +30,7 @@ struct ClipLitScheduleOptions {
   int64_t refine_steps = 1000;
   int64_t extension_steps = 100;
   double extension_threshold = 60;
+  int64_t max_extensions = kDefaultMaxExtensions;  // per guidance phase; 0: unbounded
 };
 
 enum class ClipLitPhase { guidance_init, enhancer, refinement };
@@ -39,6 +41,11 @@ const char* phase_name(ClipLitPhase phase);  // "guidance-init", "enhancer", "re
 struct RefinementPlan {
   int tuple_size = 2;                // 2: (input, reference); 3: + semi1; 4: + semi1, semi2
   std::vector<int64_t> result_rounds;  // rounds whose intermediate results are semi1[, semi2], newest first
+};
+
+struct GuidanceStepDecision {
+  bool phase_finished = false;
+  Extension extension = Extension::none;  // at the phase's planned end: what the extension test decided
 };
 
 struct ClipLitDecision {
@@ -53,6 +60,7 @@ struct ClipLitScheduleState {
   int64_t guidance_steps = 0;  // guidance steps taken in the whole run (initialisation and refinements)
   int64_t step_in_phase = 0;   // of the current guidance phase
   int64_t phase_length = 0;    // planned length of the current guidance phase, extensions included
+  int64_t extensions = 0;      // extensions the current guidance phase has had
   int64_t slot = 0;            // q
   std::array<int64_t, 2> slots{0, 0};  // the round whose results each slot holds (0: none)
   int64_t best_round = 0;      // the current guided phase had a new best (its round): results due at its end
@@ -71,8 +79,8 @@ class ClipLitSchedule {
   // The tuples of the current refinement phase (from the slots as they are now).
   RefinementPlan refinement_plan() const;
 
-  // One guidance step (initialisation or refinement) with the ranks' mean loss; true when the phase ended.
-  bool after_guidance_step(double loss);
+  // One guidance step (initialisation or refinement) with the ranks' mean loss.
+  GuidanceStepDecision after_guidance_step(double loss);
   // One enhancer step: advances the enhancer schedule and says when intermediate results are due.
   ClipLitDecision after_enhancer_step(const StepReport& report);
 

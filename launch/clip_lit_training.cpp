@@ -50,8 +50,8 @@ ClipLitTraining::ClipLitTraining(const dist::Context& context, dist::Communicato
       enhancer_(std::move(enhancer)),
       enhancer_schedule_(enhancer_schedule),
       schedule_(enhancer_schedule, options.clip_lit.schedule),
-      backlit_folder_(options.backlit),
-      welllit_folder_(required_welllit(options)),
+      backlit_folder_(options.backlit, options.exif),
+      welllit_folder_(required_welllit(options), options.exif),
       backlit_(backlit_folder_, options.clip_lit.image_size),
       welllit_(welllit_folder_, options.clip_lit.image_size),
       initialisation_set_(backlit_, welllit_, stream(options.seed, kInitialisationDraws)),
@@ -159,12 +159,22 @@ void ClipLitTraining::run_guidance_phase(const std::function<void()>& save, Metr
   } else {
     spdlog::info("guidance initialisation: {} steps planned", schedule_.state().phase_length);
   }
+  const std::string phase_text =
+      phase == ClipLitPhase::refinement ? "refinement of round " + std::to_string(round) : "guidance initialisation";
+  const ClipLitScheduleOptions& rule = options_.clip_lit.schedule;
   auto last = std::chrono::steady_clock::now();
   bool finished = false;
   while (!finished) {
     const double loss = phase == ClipLitPhase::refinement ? refinement_step() : initialisation_step();
     const int64_t planned = schedule_.state().phase_length;  // the length a finishing step leaves unchanged
-    finished = schedule_.after_guidance_step(loss);
+    const int64_t extensions = schedule_.state().extensions;
+    const GuidanceStepDecision decision = schedule_.after_guidance_step(loss);
+    finished = decision.phase_finished;
+    if (decision.extension != Extension::none && context_.is_root()) {
+      const int64_t counted = decision.extension == Extension::extended ? extensions + 1 : extensions;
+      spdlog::warn(extension_warning(decision.extension, phase_text, "the loss", loss, rule.extension_threshold,
+                                     rule.extension_steps, counted, rule.max_extensions));
+    }
     const auto now = std::chrono::steady_clock::now();
     const double seconds = std::chrono::duration<double>(now - last).count();
     last = now;
@@ -182,9 +192,14 @@ void ClipLitTraining::run_guidance_phase(const std::function<void()>& save, Metr
     if (finished) {
       spdlog::info("{} finished after {} steps (iteration {}): loss {:.4f}", phase_name(phase), planned, iteration(),
                    loss);
-    } else if (schedule_.state().step_in_phase % 50 == 0) {
-      spdlog::info("{} step {}/{} (iteration {}): loss {:.4f}", phase_name(phase), schedule_.state().step_in_phase,
-                   schedule_.state().phase_length, iteration(), loss);
+    } else if (const ClipLitScheduleState& s = schedule_.state(); s.step_in_phase % 50 == 0) {
+      // While extending, the phase ends when a last step's loss falls to the threshold: no planned length to show.
+      const int64_t planned_length = s.phase_length - s.extensions * rule.extension_steps;
+      spdlog::info("{} step {}{} (iteration {}): loss {:.4f}", phase_name(phase), s.step_in_phase,
+                   s.extensions == 0 ? "/" + std::to_string(s.phase_length)
+                                     : " (" + std::to_string(planned_length) + " + " +
+                                           std::to_string(s.step_in_phase - planned_length) + " extension steps)",
+                   iteration(), loss);
     }
     if (finished) {
       // The enhancer trains against the pair as this phase left it; the next phase draws its own items.
@@ -235,6 +250,7 @@ void ClipLitTraining::store(io::Checkpoint& checkpoint) const {
                       {"guidance_steps", value(s.guidance_steps)},
                       {"step_in_phase", value(s.step_in_phase)},
                       {"phase_length", value(s.phase_length)},
+                      {"extensions", value(s.extensions)},
                       {"slot", value(s.slot)},
                       {"slots", torch::tensor({s.slots[0], s.slots[1]}, torch::kInt64)},
                       {"best_round", value(s.best_round)},
@@ -255,6 +271,8 @@ void ClipLitTraining::restore(const io::Checkpoint& checkpoint) {
   s.guidance_steps = integer(checkpoint, "guidance_steps");
   s.step_in_phase = integer(checkpoint, "step_in_phase");
   s.phase_length = integer(checkpoint, "phase_length");
+  // Checkpoints written before extensions were capped have no count: their phase had none counted yet.
+  s.extensions = checkpoint.tensors.count("clip_lit/extensions") ? integer(checkpoint, "extensions") : 0;
   s.slot = integer(checkpoint, "slot");
   const torch::Tensor slots = checkpoint.at("clip_lit/slots", std::vector<int64_t>{2}).to(torch::kInt64);
   s.slots = {slots[0].item<int64_t>(), slots[1].item<int64_t>()};

@@ -3,22 +3,48 @@
 //   round 0   reconstruction warm-up (L_rec) - the "PSNR window": best-model values are PSNR_Y(x, E), and a
 //             network stuck below 8 dB after 100 steps is re-initialised (+100 warm-up steps each time);
 //   round r   guided rounds of `round_steps` steps, best-model values are -loss; a round whose last step's
-//             extension metric exceeds 90 is extended by 60 steps (the test repeats at each new end).
+//             extension metric exceeds 90 is extended by 60 steps (the test repeats at each new end, at most
+//             `max_extensions` times per round: the reference never stops extending, and a loss that stays
+//             above the threshold, as with the weight-free encoders or barely trained CLIP-LIT pairs, would
+//             otherwise extend one round for ever).
 // Best-model bookkeeping: a 30-slot ring of values, checked every 20 global steps against the round's
 // running maximum; the ring and the maximum reset at every round boundary. As in the reference, "best" only
 // names snapshots on disk; training always continues from the latest weights.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace rave::launch {
+
+// Extensions a phase may get before it ends regardless of its loss (0: no limit, as in the reference). Shared by
+// the guided rounds and the CLIP-LIT guidance phases, which one flag, --max-extensions, sets.
+inline constexpr int64_t kDefaultMaxExtensions = 10;
+
+// What the extension test decided at the planned end of a phase (ALGORITHMS §4.2.5).
+enum class Extension {
+  none,      // the phase ends: its last step's loss is at or below the threshold
+  extended,  // the loss is above the threshold: the phase goes on for another extension
+  capped,    // the loss is above the threshold, but the phase had its maximum of extensions: it ends
+};
+
+// The test itself: extend while `loss` exceeds `threshold`, unless `extensions` (of this phase so far) has
+// reached `max_extensions` (> 0).
+Extension extension_test(double loss, double threshold, int64_t extensions, int64_t max_extensions);
+
+// The warning rank 0 logs for an extension or a cap hit: `phase` names the phase ("round 2"), `measured` what
+// was tested ("the loss"), `extensions` counts the phase's extensions including the one just decided.
+std::string extension_warning(Extension extension, const std::string& phase, const std::string& measured,
+                              double value, double threshold, int64_t extension_steps, int64_t extensions,
+                              int64_t max_extensions);
 
 struct ScheduleOptions {
   int64_t reconstruction_steps = 1000;
   int64_t round_steps = 2100;
   int64_t extension_steps = 60;
   double extension_threshold = 90;
+  int64_t max_extensions = kDefaultMaxExtensions;  // per round; 0: unbounded
   int64_t display_every = 20;
   int window = 30;
   double reinit_below_psnr = 8;
@@ -39,6 +65,7 @@ struct StepDecision {
   bool new_best = false;       // snapshot the network as the best of this round
   bool reinitialise = false;   // replace the network by a fresh one and restart its optimiser
   bool round_finished = false;  // the next step belongs to a new round
+  Extension extension = Extension::none;  // at a guided round's planned end: what the extension test decided
 };
 
 // Everything resume needs to continue the schedule exactly.
@@ -47,6 +74,7 @@ struct ScheduleState {
   int64_t round = 0;
   int64_t step_in_round = 0;
   int64_t round_length = 0;   // planned length of the current round, extensions included
+  int64_t extensions = 0;     // extensions the current round has had
   int64_t reconstruction_steps = 0;  // planned warm-up length, re-initialisations included
   int64_t steps_since_reinit = 0;
   double best = 0;            // running maximum of the window mean in this round

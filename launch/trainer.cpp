@@ -18,7 +18,7 @@
 #include "dist/shard_sampler.h"
 #include "dist/stop_signal.h"
 #include "guidance/encoders.h"
-#include "guidance/losses.h"
+#include "guidance/enhancer_loss.h"
 #include "guidance/rave_guidance.h"
 #include "guidance/residual_file.h"
 #include "guidance/residual_pass.h"
@@ -35,9 +35,6 @@ namespace rave::launch {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Weight of the identity term next to the guidance term (ALGORITHMS §4.2.2).
-constexpr double kIdentityTermWeight = 0.9;
 
 const char* stage_name(Stage stage) { return stage == Stage::reconstruction ? "reconstruction" : "guided"; }
 
@@ -56,21 +53,23 @@ class Trainer {
   // What names checkpoints and metrics lines: enhancer steps, plus guidance steps for the CLIP-LIT methods.
   int64_t iteration() const { return clip_lit_ ? clip_lit_->iteration() : schedule_.step(); }
   bool rounds_done() const { return options_.rounds > 0 && schedule_.round() > options_.rounds; }
-  // Where the run is expected to end: --max-steps, or the planned end of round --rounds (its extensions are
-  // known once it runs).
-  int64_t planned_steps() const {
+  // Where the run ends, when that is known: --max-steps, or the planned end of round --rounds (the current
+  // round's extensions so far included, later rounds at their planned length). A round that is being extended
+  // ends only once a last step's loss is at or below the threshold: until then only --max-steps, if it comes
+  // first, is known.
+  std::optional<int64_t> planned_end() const {
     if (options_.rounds == 0) return options_.max_steps;
     const ScheduleState& s = schedule_.state();
-    const int64_t end = s.round == options_.rounds ? s.step - s.step_in_round + s.round_length
-                                                   : s.reconstruction_steps + options_.rounds * options_.schedule.round_steps;
-    return std::min(options_.max_steps, end);
+    const int64_t rounds_end =
+        s.step - s.step_in_round + s.round_length + (options_.rounds - s.round) * options_.schedule.round_steps;
+    if (s.extensions > 0 && options_.max_steps > rounds_end) return std::nullopt;
+    return std::min(options_.max_steps, rounds_end);
   }
+  void log_progress(int64_t round, Stage stage, const StepNumbers& numbers, double elapsed, int64_t first_step) const;
+  void log_extension(const StepDecision& decision, int64_t round, double extension_metric) const;
   void resume(const std::string& path);
   StepNumbers step(const torch::Tensor& x);
-  // The forward passes of one step, under autocast for --precision bf16, returning float32.
-  torch::Tensor light_map(const torch::Tensor& x);
-  std::vector<torch::Tensor> identity_taps(const torch::Tensor& images);
-  torch::Tensor guidance_embedding(const torch::Tensor& images);
+  // Replaces the network by a fresh one (§4.2.4) and restarts its optimiser.
   void reinitialise();
   io::Checkpoint checkpoint() const;
   fs::path save();
@@ -91,6 +90,10 @@ class Trainer {
   std::unique_ptr<ClipLitTraining> clip_lit_;  // the guidance phases of the CLIP-LIT methods
   dist::SamplerState sampler_state_;
   int64_t reinitialisations_ = 0;
+  // The current step decided a re-initialisation that has not happened yet: its checkpoint (and best-model
+  // snapshot) is written first, with the network that earned it, and records this so that resuming from it
+  // re-initialises before the next step, as the uninterrupted run does.
+  bool reinitialisation_pending_ = false;
   std::optional<io::CheckpointFolder> checkpoints_;  // rank 0
   std::optional<MetricsLog> metrics_;                // rank 0
 };
@@ -136,6 +139,7 @@ Trainer::Trainer(const dist::Context& context, const TrainerOptions& options)
     set_up_guidance();
   } else {
     resume(resume_from);
+    if (reinitialisation_pending_) reinitialise();
   }
   reducer_->broadcast_parameters(0);
   if (context_.is_root()) metrics_.emplace((fs::path(options_.run_dir) / "metrics.jsonl").string());
@@ -162,7 +166,7 @@ void Trainer::set_up_guidance() {
     if (options_.welllit.empty()) {
       throw UsageError("RAVE needs --welllit (or --residual FILE) to compute its residual vector");
     }
-    io::ImageFolder backlit(options_.backlit), welllit(options_.welllit);
+    io::ImageFolder backlit(options_.backlit, options_.exif), welllit(options_.welllit, options_.exif);
     guidance::ResidualPassOptions pass;
     pass.device = context_.device();
     guidance::ResidualFile file;
@@ -201,11 +205,16 @@ void Trainer::resume(const std::string& path) {
   if (clip_lit_) clip_lit_->restore(checkpoint);
 
   const auto value = [&](const std::string& name) { return checkpoint.at("trainer/" + name).item<int64_t>(); };
+  // Checkpoints written before these were recorded: no extension counted yet, no re-initialisation pending.
+  const auto optional_value = [&](const std::string& name) {
+    return checkpoint.tensors.count("trainer/" + name) ? value(name) : int64_t(0);
+  };
   ScheduleState state;
   state.step = value("step");
   state.round = value("round");
   state.step_in_round = value("step_in_round");
   state.round_length = value("round_length");
+  state.extensions = optional_value("extensions");
   state.reconstruction_steps = value("reconstruction_steps");
   state.steps_since_reinit = value("steps_since_reinit");
   state.best = checkpoint.at("trainer/best").item<double>();
@@ -214,6 +223,7 @@ void Trainer::resume(const std::string& path) {
   state.window_position = value("window_position");
   schedule_.restore(state);
   reinitialisations_ = value("reinitialisations");
+  reinitialisation_pending_ = optional_value("reinitialisation_pending") != 0;
   sampler_state_ = {checkpoint.at("sampler/epoch").item<int64_t>(), checkpoint.at("sampler/position").item<int64_t>()};
   if (checkpoint.world_size != context_.world_size()) {
     sampler_state_ = dist::reshard(sampler_state_, int(checkpoint.world_size), context_.world_size(),
@@ -246,12 +256,14 @@ io::Checkpoint Trainer::checkpoint() const {
                           {"round", integer(s.round)},
                           {"step_in_round", integer(s.step_in_round)},
                           {"round_length", integer(s.round_length)},
+                          {"extensions", integer(s.extensions)},
                           {"reconstruction_steps", integer(s.reconstruction_steps)},
                           {"steps_since_reinit", integer(s.steps_since_reinit)},
                           {"best", torch::tensor(s.best, torch::kFloat64)},
                           {"window", torch::tensor(s.window, torch::kFloat64)},
                           {"window_position", integer(s.window_position)},
-                          {"reinitialisations", integer(reinitialisations_)}});
+                          {"reinitialisations", integer(reinitialisations_)},
+                          {"reinitialisation_pending", integer(reinitialisation_pending_ ? 1 : 0)}});
   c.set_group("sampler", {{"epoch", integer(sampler_state_.epoch)}, {"position", integer(sampler_state_.position)}});
   if (clip_lit_) clip_lit_->store(c);
   return c;
@@ -263,54 +275,20 @@ fs::path Trainer::save() {
   return saved;
 }
 
-// --precision bf16 runs the enhancer and the encoders under autocast (their backward follows the same casts).
-// Their outputs come back as float32, so that the parameters, their gradients, Adam and the loss arithmetic
-// stay float32 (a bf16 cosine has ~3 significant digits, and the RAVE loss squares its small distance to tau).
-torch::Tensor Trainer::light_map(const torch::Tensor& x) {
-  models::AutocastGuard autocast(options_.precision, x.device());
-  return enhancer_->forward(x).to(torch::kFloat32);
-}
-
-std::vector<torch::Tensor> Trainer::identity_taps(const torch::Tensor& images) {
-  models::AutocastGuard autocast(options_.precision, images.device());
-  std::vector<torch::Tensor> taps = identity_encoder_->taps(images);
-  for (auto& tap : taps) tap = tap.to(torch::kFloat32);
-  return taps;
-}
-
-torch::Tensor Trainer::guidance_embedding(const torch::Tensor& images) {
-  models::AutocastGuard autocast(options_.precision, images.device());
-  return guidance_encoder_->embed(images).to(torch::kFloat32);
-}
-
 StepNumbers Trainer::step(const torch::Tensor& x) {
-  const torch::Tensor light = light_map(x);
-  const torch::Tensor enhanced = models::apply_light_map(x, light);
-  std::vector<torch::Tensor> input_taps;
-  {
-    torch::NoGradGuard no_grad;  // the input branch of the identity loss needs no gradient
-    input_taps = identity_taps(x);
-  }
   const bool warm_up = schedule_.stage() == Stage::reconstruction;
-  const torch::Tensor identity =
-      guidance::kIdentityLossWeight *
-      guidance::identity_distance(identity_taps(enhanced), input_taps,
-                                  warm_up ? guidance::kReconstructionWeights : guidance::kIdentityWeights);
-  torch::Tensor guidance_term = torch::zeros({}, x.options());
-  torch::Tensor loss = identity;
-  if (!warm_up) {
-    guidance_term = guidance_->loss(guidance_embedding(enhanced));
-    loss = guidance_->loss_weight() * guidance_term + kIdentityTermWeight * identity;
-  }
+  const guidance::EnhancerLoss terms = guidance::enhancer_loss(enhancer_, *guidance_encoder_, *identity_encoder_,
+                                                               *guidance_, x, warm_up, options_.precision);
+  const torch::Tensor& loss = terms.loss;
   optimizer_->zero_grad();
   loss.backward();
   reducer_->reduce();
   optimizer_->step();
 
-  const double psnr = analysis::psnr_y(x, enhanced.detach()).mean().item<double>();
-  torch::Tensor numbers = torch::tensor({loss.item<double>(), guidance_term.item<double>(), identity.item<double>(),
-                                         psnr, guidance_term.item<double>() + kIdentityTermWeight * identity.item<double>()},
-                                        torch::kFloat64);
+  const double psnr = analysis::psnr_y(x, terms.enhanced.detach()).mean().item<double>();
+  const double g = terms.guidance.item<double>(), identity = terms.identity.item<double>();
+  torch::Tensor numbers = torch::tensor(
+      {loss.item<double>(), g, identity, psnr, g + guidance::kIdentityTermWeight * identity}, torch::kFloat64);
   communicator_->all_reduce_sum(numbers);
   numbers /= double(communicator_->world_size());
   const auto n = numbers.accessor<double, 1>();
@@ -318,15 +296,46 @@ StepNumbers Trainer::step(const torch::Tensor& x) {
 }
 
 void Trainer::reinitialise() {
-  // A fresh network with the §2.4 initialisation from a seed every rank derives alike, and a new optimiser.
+  // A freshly constructed network (every parameter, biases included, drawn as at construction) from a seed every
+  // rank derives alike, and a new optimiser.
   ++reinitialisations_;
+  reinitialisation_pending_ = false;
   torch::manual_seed(dist::stream_seed(options_.seed, uint64_t(1000 + reinitialisations_)));
-  torch::NoGradGuard no_grad;
-  enhancer_->reset_parameters();
+  models::reinitialise(enhancer_);
   optimizer_ = std::make_unique<torch::optim::Adam>(enhancer_->parameters(), adam_options());
   spdlog::warn("re-initialised the enhancer at step {} (PSNR window mean {:.2f} dB below {} dB); warm-up is now {} steps",
                schedule_.step(), schedule_.window_mean(), options_.schedule.reinit_below_psnr,
                schedule_.state().reconstruction_steps);
+}
+
+void Trainer::log_progress(int64_t round, Stage stage, const StepNumbers& numbers, double elapsed,
+                           int64_t first_step) const {
+  const int64_t step = schedule_.step();
+  const ScheduleState& s = schedule_.state();
+  const std::optional<int64_t> end = planned_end();
+  const double steps_per_second = double(step - first_step) / elapsed;
+  std::string extension;
+  if (s.extensions > 0) {
+    const int64_t planned = s.round_length - s.extensions * options_.schedule.extension_steps;
+    extension = fmt::format(", {} + {} extension steps", planned, s.step_in_round - planned);
+  }
+  spdlog::info("step {}{} round {} ({}{}): loss {:.4f} guidance {:.4f} identity {:.4f} PSNR_Y {:.2f} dB | "
+               "{:.2f} steps/s, elapsed {}, ETA {}",
+               step, end ? "/" + std::to_string(std::max(*end, step)) : std::string(), round, stage_name(stage),
+               extension, numbers.loss, numbers.guidance, numbers.identity, numbers.psnr_y, steps_per_second,
+               dist::format_duration(elapsed),
+               end ? dist::format_duration(double(std::max(*end, step) - step) / steps_per_second)
+                   : fmt::format("unknown while round {} is extended", s.round));
+}
+
+void Trainer::log_extension(const StepDecision& decision, int64_t round, double extension_metric) const {
+  if (decision.extension == Extension::none || !context_.is_root()) return;
+  const ScheduleOptions& o = options_.schedule;
+  const int64_t extensions =
+      decision.extension == Extension::extended ? schedule_.state().extensions : o.max_extensions;
+  spdlog::warn(extension_warning(decision.extension, "round " + std::to_string(round), "guidance + 0.9 identity",
+                                 extension_metric, o.extension_threshold, o.extension_steps, extensions,
+                                 o.max_extensions));
 }
 
 void Trainer::write_sample(const torch::Tensor& x) {
@@ -341,7 +350,7 @@ void Trainer::write_sample(const torch::Tensor& x) {
 }
 
 int Trainer::run() {
-  io::ImageFolder folder(options_.backlit);
+  io::ImageFolder folder(options_.backlit, options_.exif);
   dist::ShardSampler sampler(int64_t(folder.size()), context_.rank(), context_.world_size(), options_.seed);
   sampler.restore(sampler_state_);
   io::BatchLoaderOptions loading;
@@ -351,9 +360,10 @@ int Trainer::run() {
   loading.seed = options_.seed;
   io::BatchLoader loader(folder, std::move(sampler), loading);
 
+  const std::optional<int64_t> end = planned_end();
   spdlog::info("training {} on {} backlit images: {} rank(s) x batch {} at {}x{}, steps {} -> {}{}", options_.method,
                folder.size(), context_.world_size(), options_.batch_size, options_.image_size, options_.image_size,
-               schedule_.step(), planned_steps(),
+               schedule_.step(), end ? std::to_string(*end) : std::string("the end of the extended round"),
                options_.rounds > 0 ? " (end of round " + std::to_string(options_.rounds) + ")" : "");
   const auto start = std::chrono::steady_clock::now();
   auto last = start, last_report = start;
@@ -392,31 +402,28 @@ int Trainer::run() {
                        {"images_per_second", double(batch.items.size() * context_.world_size()) / seconds},
                        {"time", std::chrono::duration<double>(now - start).count()}});
     }
+    log_extension(decision, round, numbers.extension);
     // A line every 50 steps, and at least every 30 s: CPU steps at 512x512 can take seconds each.
-    if (schedule_.step() % 50 == 0 || schedule_.step() == planned_steps() ||
+    if (schedule_.step() % 50 == 0 || schedule_.step() == planned_end() ||
         now - last_report > std::chrono::seconds(30)) {
       last_report = now;
-      const double elapsed = std::chrono::duration<double>(now - start).count();
-      const double steps_per_second = double(schedule_.step() - first_step) / elapsed;
-      const int64_t planned = std::max(planned_steps(), schedule_.step());
-      spdlog::info("step {}/{} round {} ({}): loss {:.4f} guidance {:.4f} identity {:.4f} PSNR_Y {:.2f} dB | "
-                   "{:.2f} steps/s, elapsed {}, ETA {}",
-                   schedule_.step(), planned, round, stage_name(stage), numbers.loss, numbers.guidance,
-                   numbers.identity, numbers.psnr_y, steps_per_second, dist::format_duration(elapsed),
-                   dist::format_duration(double(planned - schedule_.step()) / steps_per_second));
+      log_progress(round, stage, numbers, std::chrono::duration<double>(now - start).count(), first_step);
     }
-    if (decision.reinitialise) reinitialise();
-    if (options_.check_sync_every > 0 && schedule_.step() % options_.check_sync_every == 0) {
-      reducer_->check_parameters_in_sync();
-    }
+    // The checkpoint and best-model snapshot of this step come first, then the re-initialisation it decided: the
+    // reference saves the network that earned the best before replacing it.
+    reinitialisation_pending_ = decision.reinitialise;
     if (context_.is_root()) {
       const bool periodic = iteration() % options_.checkpoint_every == 0;
       if (decision.new_best || periodic) {
         const fs::path saved = save();
         if (decision.new_best) checkpoints_->snapshot(saved, "best_round" + std::to_string(round) + ".h5");
       }
-      if (schedule_.step() % options_.sample_every == 0) write_sample(last_input);
     }
+    if (reinitialisation_pending_) reinitialise();
+    if (options_.check_sync_every > 0 && schedule_.step() % options_.check_sync_every == 0) {
+      reducer_->check_parameters_in_sync();
+    }
+    if (context_.is_root() && schedule_.step() % options_.sample_every == 0) write_sample(last_input);
     stop = stop_signal_.agree(*communicator_, context_.device());  // every rank stops after the same step
   }
   const bool stopped_early = stop.stop() && schedule_.step() < options_.max_steps && !rounds_done();

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "dist/context.h"
+#include "io/image.h"
 #include "launch/clip_lit_options.h"
 #include "launch/schedule.h"
 #include "models/clip/precision.h"
@@ -20,6 +21,7 @@ struct TrainerOptions {
   std::string method = "rave";
   std::string backlit;
   std::string welllit;
+  io::ExifOrientation exif = io::kTrainingExifOrientation;  // of the backlit and well-lit photos
   std::string run_dir = "runs/default";
   int64_t max_steps = 0;
   int64_t rounds = 0;           // > 0: also stop when guided round `rounds` ends (extensions included)

@@ -91,10 +91,10 @@ EnhancerImpl::EnhancerImpl(const EnhancerOptions& options) : options_(options) {
   ResidualBlock5 = register_module("ResidualBlock5", ResidualBlock(32));
   ResidualBlock6 = register_module("ResidualBlock6", ResidualBlock(32));
   PPM1 = register_module("PPM1", PyramidPooling(32, 8));
-  reset_parameters();
+  initialise_weights();
 }
 
-void EnhancerImpl::reset_parameters() {
+void EnhancerImpl::initialise_weights() {
   torch::NoGradGuard no_grad;
   for (auto& module : modules(/*include_self=*/false)) {
     if (auto* conv = module->as<torch::nn::Conv2d>()) {
@@ -178,6 +178,13 @@ torch::Tensor apply_light_map(const torch::Tensor& x, const torch::Tensor& light
   return in_place() ? enhanced.clamp_(0.0, 1.0) : enhanced.clamp(0.0, 1.0);
 }
 
+void reinitialise(Enhancer& enhancer) {
+  // Constructing draws in the constructor's order (each layer's default weight and bias, then §2.4 on top), so
+  // the copy equals a new network under this generator state; copying keeps the parameter tensors themselves.
+  const Enhancer fresh(enhancer->options());
+  load_enhancer_state(enhancer, enhancer_state(fresh), "a freshly initialised enhancer");
+}
+
 std::map<std::string, torch::Tensor> enhancer_state(const Enhancer& enhancer) {
   std::map<std::string, torch::Tensor> state;
   for (const auto& item : enhancer->named_parameters()) state.emplace(item.key(), item.value().detach().cpu());
@@ -208,9 +215,8 @@ void load_enhancer_state(Enhancer& enhancer, const std::map<std::string, torch::
   }
 }
 
-Enhancer load_enhancer(const io::Checkpoint& checkpoint, const std::optional<std::string>& padding) {
-  const std::string mode = padding.value_or(checkpoint.enhancer_padding);
-  Enhancer enhancer(EnhancerOptions().cond_padding(conv_padding_from_name(mode)));
+Enhancer load_enhancer(const io::Checkpoint& checkpoint, const std::string& padding) {
+  Enhancer enhancer(EnhancerOptions().cond_padding(conv_padding_from_name(padding)));
   load_enhancer_state(enhancer, checkpoint.group("enhancer"), checkpoint.path.empty() ? "checkpoint" : checkpoint.path);
   return enhancer;
 }

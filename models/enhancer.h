@@ -12,7 +12,6 @@
 #include <torch/nn/pimpl.h>
 
 #include <map>
-#include <optional>
 #include <string>
 
 #include "io/checkpoint.h"
@@ -25,10 +24,15 @@ using ConvPadding = torch::nn::Conv2dOptions::padding_mode_t;
 ConvPadding conv_padding_from_name(const std::string& name);
 std::string conv_padding_name(const ConvPadding& padding);
 
+// The cond* padding every model is enhanced and evaluated with unless told otherwise: both reference repositories
+// train with zeros but run every model, theirs and the published ones, with reflect (RAVE inference.py, CLIP-LIT
+// test.py; ALGORITHMS §2.1, §5.2). Under zeros the light map collapses at the borders, which then blow out.
+inline constexpr const char* kEvaluationPadding = "reflect";
+
 struct EnhancerOptions {
   // Padding of the four `cond*` convolutions: zeros when training (as the reference trains), reflect to
-  // reproduce the published outputs. The residual blocks always reflect; the PPM fuse convolution always
-  // pads with zeros.
+  // enhance and evaluate (kEvaluationPadding, as the reference runs every model). The residual blocks always
+  // reflect; the PPM fuse convolution always pads with zeros.
   TORCH_ARG(ConvPadding, cond_padding) = torch::kZeros;
 };
 
@@ -73,9 +77,6 @@ class EnhancerImpl : public torch::nn::Module {
   // tile <= 0, or an image within one tile: forward(x).
   torch::Tensor forward_tiled(const torch::Tensor& x, int64_t tile);
 
-  // §2.4: every convolution weight from N(0, 0.02^2); biases keep the default U(+-1/sqrt(fan_in)); PReLU 0.25.
-  void reset_parameters();
-
   const EnhancerOptions& options() const { return options_; }
 
   torch::nn::Conv2d cond1{nullptr}, condx{nullptr}, condy{nullptr}, cond_add1{nullptr};
@@ -88,6 +89,9 @@ class EnhancerImpl : public torch::nn::Module {
   // and the four branches -> light map); both are local, unlike the pooling.
   torch::Tensor head(const torch::Tensor& x);
   torch::Tensor tail(torch::Tensor concatenation);
+  // §2.4, after the layers' own initialisation: every convolution weight from N(0, 0.02^2), PReLU slopes 0.25;
+  // the biases keep the framework default U(+-1/sqrt(fan_in)) their constructors drew.
+  void initialise_weights();
 
   EnhancerOptions options_;
 };
@@ -95,6 +99,11 @@ TORCH_MODULE(Enhancer);
 
 // E = clamp(x / (light_map + 1e-9), 0, 1), the light map broadcast over the colour channels (§2.5).
 torch::Tensor apply_light_map(const torch::Tensor& x, const torch::Tensor& light_map);
+
+// Redraws every parameter in place exactly as a freshly constructed Enhancer with the same options would be drawn
+// under the current generator state (biases included), so that references to the parameters (an optimiser, a
+// gradient reducer) stay valid: the fresh network of re-initialisation (ALGORITHMS §4.2.4, §6 #2).
+void reinitialise(Enhancer& enhancer);
 
 // Parameters by state-dict name (detached CPU tensors sharing storage with the module).
 std::map<std::string, torch::Tensor> enhancer_state(const Enhancer& enhancer);
@@ -104,10 +113,12 @@ std::map<std::string, torch::Tensor> enhancer_state(const Enhancer& enhancer);
 void load_enhancer_state(Enhancer& enhancer, const std::map<std::string, torch::Tensor>& state,
                          const std::string& source);
 
-// The enhancer of a checkpoint (group /enhancer), built with the cond* padding the checkpoint records or with
-// `padding` when given. IoErrors name the checkpoint's file.
-Enhancer load_enhancer(const io::Checkpoint& checkpoint, const std::optional<std::string>& padding = std::nullopt);
-// Puts the enhancer's parameters and padding into `checkpoint` (replacing its enhancer group).
+// The enhancer of a checkpoint (group /enhancer), built with the cond* padding `padding` ("zeros" or "reflect";
+// rave enhance passes kEvaluationPadding unless told otherwise, whatever the checkpoint records). IoErrors name
+// the checkpoint's file.
+Enhancer load_enhancer(const io::Checkpoint& checkpoint, const std::string& padding);
+// Puts the enhancer's parameters into `checkpoint` (replacing its enhancer group) and records its cond* padding
+// as the padding the weights were trained with.
 void store_enhancer(io::Checkpoint& checkpoint, const Enhancer& enhancer);
 
 }  // namespace rave::models

@@ -15,6 +15,7 @@
 #include "dist/error.h"
 #include "guidance/clip_encoders.h"
 #include "launch/commands/all.h"
+#include "launch/commands/exif_option.h"
 
 namespace rave::launch {
 namespace {
@@ -38,6 +39,7 @@ void declare(io::OptionSet& options) {
   options.section("data")
       ("backlit", value<std::string>(), "folder of backlit images (for --attribute)")
       ("welllit", value<std::string>(), "folder of well-lit images (for --attribute)");
+  declare_exif_option(options.section("data"), io::kTrainingExifOrientation);
   options.section("guidance")
       ("clip", value<std::string>(), "CLIP model (.pt or .h5) whose image tower computed the residual")
       ("vocab", value<std::string>(), "BPE merges file (bpe_simple_vocab_16e6.txt.gz)")
@@ -55,8 +57,8 @@ analysis::DirectionAttribution attribute(const io::po::variables_map& options, a
                                          const torch::Tensor& r, dist::Communicator& communicator,
                                          const torch::Device& device) {
   const std::string phrase = options["attribute"].as<std::string>();
-  io::ImageFolder backlit(required(options, "backlit", " with --attribute"));
-  io::ImageFolder welllit(required(options, "welllit", " with --attribute"));
+  io::ImageFolder backlit(required(options, "backlit", " with --attribute"), exif_option(options));
+  io::ImageFolder welllit(required(options, "welllit", " with --attribute"), exif_option(options));
   // The image tower of the model already loaded for the text: same weights, loaded once.
   guidance::ClipGuidanceEncoder encoder(tower.model(), tower.options().clip);
   const int64_t batch = options["batch-size"].as<int64_t>();

@@ -1,5 +1,8 @@
 // rave enhance: full-resolution inference with a trained or imported enhancer, one image at a time, in
 // inference mode. Distributed: under mpirun each rank takes every world_size-th file (rank r: files r, r+W, ...).
+// The cond* convolutions pad by reflection unless --padding says otherwise, whatever padding the checkpoint
+// records for its training: the reference protocol (models::kEvaluationPadding). Photos are read upright (their
+// EXIF orientation applied) unless --exif ignore.
 //
 // Memory: the network keeps every activation at the input's full resolution (up to 64 channels), so the peak
 // grows linearly with the pixel count and does not accumulate over images. Inference mode frees each activation
@@ -24,6 +27,7 @@
 #include "io/image.h"
 #include "io/resize.h"
 #include "launch/commands/all.h"
+#include "launch/commands/exif_option.h"
 #include "models/enhancer.h"
 
 namespace rave::launch {
@@ -39,12 +43,14 @@ void declare(io::OptionSet& options) {
       ("output", value<std::string>(), "output folder")
       ("light-map", io::po::bool_switch(), "also save the light map (<name>_light.png, clipped to [0,1])")
       ("max-side", value<int>()->default_value(0), "downscale inputs whose longer side exceeds N (0: never)")
-      ("padding", value<std::string>()->default_value(""),
-       "cond* padding: zeros or reflect (default: what the checkpoint records; reflect for imported weights)")
+      ("padding", value<std::string>()->default_value(models::kEvaluationPadding),
+       "cond* padding: reflect (how both papers run every model) or zeros (how they train, and what a rave "
+       "checkpoint records as its training padding)")
       ("format", value<std::string>()->default_value("png"), "output format: png, or same (as the input file)")
       ("tile", value<int64_t>()->default_value(0),
        "run images larger than N x N in tiles of N x N: far less memory, the same light map up to float rounding "
        "(a few 8-bit values per megapixel move by one level); 0: whole images");
+  declare_exif_option(options.flags(), io::kEnhanceExifOrientation);
 }
 
 // Peak resident memory per input pixel (fp32, CPU, measured with bench/enhance.sh); the fixed part (LibTorch,
@@ -60,9 +66,9 @@ std::vector<fs::path> list_inputs(const std::string& input) {
 // The image as float32 [3,H,W]; with max_side > 0 and a longer side above it, resized like PIL's
 // resize(..., ANTIALIAS) to longer side = max_side, shorter side = round(short * max_side / long) (half to even,
 // as Python's round).
-torch::Tensor load(const fs::path& path, int max_side) {
-  if (max_side <= 0) return io::read_image(path.string());
-  const torch::Tensor u8 = io::read_image_u8(path.string());
+torch::Tensor load(const fs::path& path, int max_side, io::ExifOrientation orientation) {
+  if (max_side <= 0) return io::read_image(path.string(), orientation);
+  const torch::Tensor u8 = io::read_image_u8(path.string(), orientation);
   const int64_t h = u8.size(0), w = u8.size(1), longer = std::max(h, w);
   if (longer <= max_side) return io::to_float_chw(u8);
   const auto scaled = [&](int64_t side) { return int64_t(std::nearbyint(double(side) * max_side / double(longer))); };
@@ -91,13 +97,13 @@ int run(const Invocation& invocation) {
   const int max_side = options["max-side"].as<int>();
   const int64_t tile = options["tile"].as<int64_t>();
   const std::string padding = options["padding"].as<std::string>();
+  const io::ExifOrientation orientation = exif_option(options);
   const int rank = invocation.context ? invocation.context->rank() : 0;
   const int world = invocation.context ? invocation.context->world_size() : 1;
   const torch::Device device = invocation.context ? invocation.context->device() : torch::Device(torch::kCPU);
 
   const io::Checkpoint checkpoint = io::Checkpoint::read(options["checkpoint"].as<std::string>());
-  models::Enhancer enhancer =
-      models::load_enhancer(checkpoint, padding.empty() ? std::nullopt : std::optional(padding));
+  models::Enhancer enhancer = models::load_enhancer(checkpoint, padding);
   enhancer->eval();
   enhancer->to(device);
 
@@ -113,8 +119,9 @@ int run(const Invocation& invocation) {
     }
   }
   fs::create_directories(folder);
-  spdlog::info("enhancing {} images with {} (cond* padding {}) into {}", inputs.size(), checkpoint.path,
-               models::conv_padding_name(enhancer->options().cond_padding()), folder.string());
+  spdlog::info("enhancing {} images with {} (cond* padding {}; trained with {}) into {}", inputs.size(),
+               checkpoint.path, models::conv_padding_name(enhancer->options().cond_padding()),
+               checkpoint.enhancer_padding, folder.string());
 
   std::vector<size_t> mine;
   for (size_t i = size_t(rank); i < inputs.size(); i += size_t(world)) mine.push_back(i);
@@ -126,7 +133,7 @@ int run(const Invocation& invocation) {
     const fs::path& input = inputs[i];
     torch::Tensor x;
     try {
-      x = load(input, max_side);
+      x = load(input, max_side, orientation);
     } catch (const IoError& e) {
       spdlog::warn("skipped ({} unreadable so far): {}", ++failed, e.what());
       progress.advance();

@@ -19,8 +19,9 @@ void declare(io::OptionSet& options) {
   options.flags()
       ("from", io::po::value<std::string>(), "PyTorch checkpoint (.pth)")
       ("to", io::po::value<std::string>(), "rave checkpoint to write (.h5)")
-      ("padding", io::po::value<std::string>()->default_value("reflect"),
-       "cond* padding recorded for these weights: reflect (as the authors run them) or zeros (as they trained)");
+      ("padding", io::po::value<std::string>()->default_value("zeros"),
+       "cond* padding the weights were trained with, recorded in the checkpoint (the authors trained with zeros); "
+       "rave enhance pads with reflect, as the authors run them, unless told otherwise");
 }
 
 int run(const Invocation& invocation) {
@@ -45,8 +46,8 @@ int run(const Invocation& invocation) {
 
   int64_t parameters = 0;
   for (const auto& [name, tensor] : tensors) parameters += tensor.numel();
-  spdlog::info("wrote {}: {} tensors, {} parameters from {}, cond* padding {}", to, tensors.size(), parameters,
-               checkpoint.source, padding);
+  spdlog::info("wrote {}: {} tensors, {} parameters from {}, trained with cond* padding {}", to, tensors.size(),
+               parameters, checkpoint.source, padding);
   return 0;
 }
 

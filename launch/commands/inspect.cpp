@@ -1,6 +1,7 @@
 // rave inspect: summary of a checkpoint or residual file: what it is (format, method, step, stage, world
-// size, configuration), what it holds (parameter count, residual norm and tau) and whether every dataset
-// reads back with a valid checksum. Exit code 1 when a dataset fails its checksum or the file is invalid.
+// size, configuration), what it holds (parameter count, the cond* padding it was trained with and the one rave
+// enhance uses, residual norm and tau) and whether every dataset reads back with a valid checksum. Exit code 1
+// when a dataset fails its checksum or the file is invalid.
 #include <nlohmann/json.hpp>
 
 #include <cstring>
@@ -12,6 +13,7 @@
 #include "io/checkpoint.h"
 #include "io/h5.h"
 #include "launch/commands/all.h"
+#include "models/enhancer.h"
 
 namespace rave::launch {
 namespace {
@@ -82,8 +84,13 @@ Json checkpoint_contents(const std::string& path) {
     const std::string group = name.substr(0, name.find('/'));
     groups[group] = groups.value(group, 0) + 1;
   }
-  Json out = {{"enhancer_tensors", enhancer.size()}, {"parameters", parameters},
-              {"padding_mode", checkpoint.enhancer_padding}, {"groups", groups}};
+  // The cond* padding the weights were trained with (the checkpoint's record) and the one rave enhance runs them
+  // with unless --padding says otherwise: they differ for every model trained and evaluated as the papers do.
+  Json out = {{"enhancer_tensors", enhancer.size()},
+              {"parameters", parameters},
+              {"training_padding", checkpoint.enhancer_padding},
+              {"enhance_padding", models::kEvaluationPadding},
+              {"groups", groups}};
   if (checkpoint.tensors.count("guidance/residual")) {
     out["residual_norm"] = checkpoint.tensors.at("guidance/residual").norm().item<double>();
   }

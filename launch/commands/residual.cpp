@@ -7,6 +7,7 @@
 #include "guidance/residual_file.h"
 #include "guidance/residual_pass.h"
 #include "launch/commands/all.h"
+#include "launch/commands/exif_option.h"
 
 namespace rave::launch {
 namespace {
@@ -17,6 +18,7 @@ void declare(io::OptionSet& options) {
   options.section("data")
       ("backlit", value<std::string>(), "folder of backlit images")
       ("welllit", value<std::string>(), "folder of well-lit images");
+  declare_exif_option(options.section("data"), io::kTrainingExifOrientation);
   options.section("guidance")("clip", value<std::string>(), "guidance encoder (CLIP ViT .pt/.h5 or 'photometric')");
   options.flags()
       ("out", value<std::string>(), "output HDF5 file (r, tau, v_pos, v_neg, counts, file lists)")
@@ -41,8 +43,8 @@ int run(const Invocation& invocation) {
   dist::install_cpu_block_cache();
   const auto& options = invocation.options;
   const std::string out = required(options, "out");
-  io::ImageFolder backlit(required(options, "backlit"));
-  io::ImageFolder welllit(required(options, "welllit"));
+  io::ImageFolder backlit(required(options, "backlit"), exif_option(options));
+  io::ImageFolder welllit(required(options, "welllit"), exif_option(options));
   auto encoder = guidance::make_guidance_encoder(required(options, "clip"));
   encoder->to(invocation.context->device());
   auto communicator = dist::make_communicator(*invocation.context, options["backend"].as<std::string>());

@@ -4,6 +4,7 @@
 #include "dist/cpu_block_cache.h"
 #include "dist/error.h"
 #include "launch/commands/all.h"
+#include "launch/commands/exif_option.h"
 #include "launch/trainer.h"
 
 namespace rave::launch {
@@ -17,6 +18,7 @@ void declare(io::OptionSet& options) {
       ("welllit", value<std::string>(), "folder of well-lit images (RAVE: the positive set of the residual vector)")
       ("image-size", value<int64_t>()->default_value(512), "training resolution (square, Lanczos resize)")
       ("loader-threads", value<int>()->default_value(2), "image decoding threads per rank");
+  declare_exif_option(options.section("data"), io::kTrainingExifOrientation);
   options.section("train")
       ("method", value<std::string>()->default_value("rave"), "rave, clip-lit or clip-lit-latent")
       ("run-dir", value<std::string>()->default_value("runs/default"), "checkpoints, metrics and samples go here")
@@ -38,7 +40,12 @@ void declare(io::OptionSet& options) {
       ("keep-checkpoints", value<int>()->default_value(3), "periodic checkpoints kept (best_round<r>.h5 always kept)")
       ("sample-every", value<int64_t>()->default_value(500), "steps between sample grids (input | enhanced | light map)")
       ("reconstruction-steps", value<int64_t>()->default_value(1000), "reconstruction warm-up steps")
-      ("round-steps", value<int64_t>()->default_value(2100), "enhancer steps per guided round");
+      ("round-steps", value<int64_t>()->default_value(2100), "enhancer steps per guided round")
+      ("extension-threshold", value<double>()->default_value(ScheduleOptions{}.extension_threshold),
+       "extend a guided round by 60 steps while its last step's guidance + 0.9 identity loss exceeds this")
+      ("max-extensions", value<int64_t>()->default_value(ScheduleOptions{}.max_extensions),
+       "extensions a guided round or a guidance phase gets at most before it ends anyway (0: no limit, as the "
+       "reference)");
   options.section("guidance")
       ("clip", value<std::string>(), "guidance encoder: CLIP ViT file (.pt or .h5) or 'photometric'")
       ("clip-identity", value<std::string>(), "identity encoder: CLIP RN file (.pt or .h5) or 'pixels'")
@@ -48,7 +55,9 @@ void declare(io::OptionSet& options) {
       ("refine-steps", value<int64_t>()->default_value(1000), "guidance refinement steps per round (CLIP-LIT methods)")
       ("guidance-batch-size", value<int64_t>()->default_value(16), "guidance images (or tuples) per rank per step")
       ("guidance-image-size", value<int64_t>()->default_value(256), "side of the guidance images and intermediate results")
-      ("guidance-lr", value<double>()->default_value(0), "Adam learning rate of the pair (0: 5e-6 clip-lit, 5e-4 latent)");
+      ("guidance-lr", value<double>()->default_value(0), "Adam learning rate of the pair (0: 5e-6 clip-lit, 5e-4 latent)")
+      ("guidance-extension-threshold", value<double>()->default_value(ClipLitScheduleOptions{}.extension_threshold),
+       "extend a guidance phase by 100 steps while its last step's loss exceeds this (CLIP-LIT methods)");
 }
 
 std::string text(const io::po::variables_map& values, const std::string& name) {
@@ -63,6 +72,7 @@ int run(const Invocation& invocation) {
   options.method = text(v, "method");
   options.backlit = text(v, "backlit");
   options.welllit = text(v, "welllit");
+  options.exif = exif_option(v);
   options.run_dir = text(v, "run-dir");
   options.batch_size = v["batch-size"].as<int64_t>();
   options.image_size = v["image-size"].as<int64_t>();
@@ -80,6 +90,8 @@ int run(const Invocation& invocation) {
   options.sample_every = v["sample-every"].as<int64_t>();
   options.schedule.reconstruction_steps = v["reconstruction-steps"].as<int64_t>();
   options.schedule.round_steps = v["round-steps"].as<int64_t>();
+  options.schedule.extension_threshold = v["extension-threshold"].as<double>();
+  options.schedule.max_extensions = options.clip_lit.schedule.max_extensions = v["max-extensions"].as<int64_t>();
   options.rounds = v["rounds"].as<int64_t>();
   // Without --max-steps: warm-up + 3 rounds, or no step limit when --rounds says where to stop.
   options.max_steps = v.count("max-steps") ? v["max-steps"].as<int64_t>()
@@ -94,6 +106,7 @@ int run(const Invocation& invocation) {
   options.clip_lit.batch_size = v["guidance-batch-size"].as<int64_t>();
   options.clip_lit.image_size = v["guidance-image-size"].as<int64_t>();
   options.clip_lit.learning_rate = v["guidance-lr"].as<double>();
+  options.clip_lit.schedule.extension_threshold = v["guidance-extension-threshold"].as<double>();
   options.config_ini = invocation.config_ini;
   if (options.rounds < 0) throw UsageError("--rounds must be 0 (no limit) or positive");
   if (options.batch_size <= 0 || options.image_size < 16 || options.checkpoint_every <= 0 || options.sample_every <= 0) {

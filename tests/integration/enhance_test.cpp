@@ -17,22 +17,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code;
-  std::string output;
-};
-
-Result run(const std::string& arguments) {
-  const std::string command = std::string(RAVE_BINARY) + " " + arguments + " 2>&1";
-  Result result{-1, ""};
-  if (FILE* pipe = popen(command.c_str(), "r")) {
-    char buffer[4096];
-    size_t n;
-    while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
-    const int status = pclose(pipe);
-    result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  return result;
+// The rave binary with `arguments`.
+test::CommandResult run(const std::string& arguments) {
+  return test::run_command(std::string(RAVE_BINARY) + " " + arguments);
 }
 
 class Enhance : public testing::Test {
@@ -40,8 +27,9 @@ class Enhance : public testing::Test {
   void SetUp() override {
     if (test::fixtures_dir().empty()) GTEST_SKIP() << "shared fixtures not found (set RAVE_FIXTURES_DIR)";
     checkpoint_ = (dir_ / "rave_paired.h5").string();
+    // Recorded as trained with zeros padding, as the authors trained it and as rave train records its checkpoints.
     const auto imported = run("import --from " + (test::fixtures_dir() / "enhancer/rave_paired.pth").string() +
-                              " --to " + checkpoint_);
+                              " --to " + checkpoint_ + " --padding zeros");
     ASSERT_EQ(imported.code, 0) << imported.output;
   }
 
@@ -49,12 +37,14 @@ class Enhance : public testing::Test {
   std::string checkpoint_;
 };
 
+// The authors run every model with reflect padding whatever it was trained with (their inference.py), and so
+// does rave enhance by default: a checkpoint that records zeros (training) is enhanced as published.
 TEST_F(Enhance, MatchesThePublishedInferenceOnAPhoto) {
   const fs::path photo = test::fixtures_dir() / "../data/backlit/c5b8b4070688114c602b27933c6699b6.jpg";
   const auto result = run("enhance --threads 1 --checkpoint " + checkpoint_ + " --input " + photo.string() +
                           " --output " + (dir_ / "out").string() + " --max-side 512 --light-map");
   ASSERT_EQ(result.code, 0) << result.output;
-  EXPECT_NE(result.output.find("cond* padding reflect"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("cond* padding reflect; trained with zeros"), std::string::npos) << result.output;
   const auto ours = io::read_image_u8((dir_ / "out/c5b8b4070688114c602b27933c6699b6.png").string()).to(torch::kInt32);
   const fs::path published = test::fixtures_dir() / "enhancer/png" /
                               "long512__rave_paired__c5b8b4070688114c602b27933c6699b6.png";
@@ -67,6 +57,20 @@ TEST_F(Enhance, MatchesThePublishedInferenceOnAPhoto) {
   const auto light = io::read_image_u8((dir_ / "out/c5b8b4070688114c602b27933c6699b6_light.png").string());
   EXPECT_EQ(light.size(0), 512);
   EXPECT_EQ(light.size(1), 342);
+
+  // --padding zeros runs the network as trained: its light map collapses at the borders (ALGORITHMS §2.7: the
+  // corner falls from 0.77 to 0.11 on the test vector), which blow out toward white; the interior stays as it was.
+  const auto zeros = run("enhance --threads 1 --padding zeros --checkpoint " + checkpoint_ + " --input " +
+                         photo.string() + " --output " + (dir_ / "zeros").string() + " --max-side 512 --light-map");
+  ASSERT_EQ(zeros.code, 0) << zeros.output;
+  EXPECT_NE(zeros.output.find("cond* padding zeros"), std::string::npos) << zeros.output;
+  const auto zeros_light = io::read_image_u8((dir_ / "zeros/c5b8b4070688114c602b27933c6699b6_light.png").string());
+  using torch::indexing::Slice;
+  const auto difference_in = [&](const Slice& rows, const Slice& columns) {
+    return (light.index({rows, columns}).to(torch::kFloat64) - zeros_light.index({rows, columns}).to(torch::kFloat64));
+  };
+  EXPECT_GT(difference_in(Slice(0, 1), Slice()).mean().item<double>(), 50);  // the top row, in 8-bit levels
+  EXPECT_LE(difference_in(Slice(100, 400), Slice(100, 240)).abs().max().item<double>(), 2);
 }
 
 TEST_F(Enhance, FolderAcrossTwoRanksWithSameFormatAndAnUnreadableFile) {
@@ -78,15 +82,10 @@ TEST_F(Enhance, FolderAcrossTwoRanksWithSameFormatAndAnUnreadableFile) {
   }
   std::ofstream(input / "e.png") << "not a png";
   const std::string mpirun = std::string(RAVE_MPIEXEC) + " " + RAVE_MPIRUN_FLAGS + " -np 2 ";
-  const std::string command = mpirun + RAVE_BINARY + " enhance --threads 1 --format same --checkpoint " + checkpoint_ +
-                              " --input " + input.string() + " --output " + (dir_ / "out").string() + " 2>&1";
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  char buffer[4096];
-  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, n);
-  const int status = pclose(pipe);
-  EXPECT_NE(WEXITSTATUS(status), 0) << output;  // e.png cannot be read
+  const auto [code, output] = test::run_command(mpirun + RAVE_BINARY + " enhance --threads 1 --format same " +
+                                                "--checkpoint " + checkpoint_ + " --input " + input.string() +
+                                                " --output " + (dir_ / "out").string());
+  EXPECT_NE(code, 0) << output;  // e.png cannot be read
   EXPECT_NE(output.find("e.png"), std::string::npos) << output;
   for (const char* name : {"a.png", "b.jpg", "c.png", "d.JPG"}) {
     ASSERT_TRUE(fs::exists(dir_ / "out" / name)) << name << "\n" << output;
@@ -97,10 +96,15 @@ TEST_F(Enhance, FolderAcrossTwoRanksWithSameFormatAndAnUnreadableFile) {
 TEST_F(Enhance, InspectSummarisesAndDetectsCorruption) {
   const auto summary = run("inspect " + checkpoint_);
   ASSERT_EQ(summary.code, 0) << summary.output;
-  for (const char* line : {"method           imported", "parameters       278790", "padding_mode     reflect",
-                           "checksums        ok (30 datasets read, 30 with Fletcher-32)"}) {
+  for (const char* line : {"method           imported", "parameters       278790", "training_padding zeros",
+                           "enhance_padding  reflect", "checksums        ok (30 datasets read, 30 with Fletcher-32)"}) {
     EXPECT_NE(summary.output.find(line), std::string::npos) << line << "\n" << summary.output;
   }
+  // Imported without --padding: the published weights were trained with zeros, and that is what is recorded.
+  const std::string plain = (dir_ / "plain.h5").string();
+  const std::string published = (test::fixtures_dir() / "enhancer/rave_paired.pth").string();
+  ASSERT_EQ(run("import --from " + published + " --to " + plain).code, 0);
+  EXPECT_NE(run("inspect --json " + plain).output.find("\"training_padding\": \"zeros\""), std::string::npos);
   EXPECT_NE(run("inspect --json " + checkpoint_).output.find("\"parameters\": 278790"), std::string::npos);
 
   // Zero 64 bytes in the middle of the file, which is weight data (HDF5 keeps its metadata at the ends).

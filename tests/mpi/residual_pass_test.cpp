@@ -40,8 +40,8 @@ TEST(ResidualPass, MatchesTheReferenceOnAnyNumberOfRanks) {
   auto comm = dist::make_communicator(context, "mpi");
   const fs::path data = test::fixtures_dir().parent_path() / "data";
   const fs::path root = test::shared_temp_dir(*comm, "rave-residual");
-  io::ImageFolder backlit(linked_folder(root, "backlit", data / "backlit", 6, *comm));
-  io::ImageFolder welllit(linked_folder(root, "welllit", data / "welllit", 6, *comm));
+  io::ImageFolder backlit(linked_folder(root, "backlit", data / "backlit", 6, *comm), io::kTrainingExifOrientation);
+  io::ImageFolder welllit(linked_folder(root, "welllit", data / "welllit", 6, *comm), io::kTrainingExifOrientation);
   auto encoder = make_guidance_encoder((test::fixtures_dir() / "clip/tiny_vit_state.h5").string());
   ResidualPassOptions options;
   options.batch_size = 4;

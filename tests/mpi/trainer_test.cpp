@@ -1,6 +1,7 @@
 // End to end RAVE training on the fixture photos with the tiny CLIP models, under mpirun -np 1 and 2:
 // replicas stay identical, a run interrupted and resumed from its checkpoint ends exactly where the
-// uninterrupted run ends, and a --precision bf16 run trains close to the fp32 one.
+// uninterrupted run ends, re-initialisation and round extensions behave as ALGORITHMS §4.2.3-4.2.5 (and issue
+// 18) say, also across a resume, and a --precision bf16 run trains close to the fp32 one.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -13,8 +14,10 @@
 #include "dist/communicator.h"
 #include "dist/context.h"
 #include "dist/error.h"
+#include "dist/random.h"
 #include "io/checkpoint.h"
 #include "launch/trainer.h"
+#include "models/enhancer.h"
 #include "tests/support/run_watch.h"
 #include "tests/support/test_support.h"
 
@@ -77,6 +80,98 @@ TEST(Trainer, ResumeContinuesTheUninterruptedTrajectory) {
     EXPECT_EQ(test::count_lines(root / "straight/metrics.jsonl"), 10);
     EXPECT_EQ(test::count_lines(root / "resumed/metrics.jsonl"), 10);  // 6 lines, then 4 appended after resume
     EXPECT_GT(first.tensors.count("guidance/residual"), 0u);
+  }
+  comm->barrier();
+  if (context.is_root()) fs::remove_all(root);
+}
+
+// Every tensor of two checkpoints equal (same names, bit for bit).
+void expect_same_tensors(const io::Checkpoint& a, const io::Checkpoint& b) {
+  ASSERT_EQ(a.tensors.size(), b.tensors.size());
+  for (const auto& [name, tensor] : a.tensors) {
+    ASSERT_TRUE(b.tensors.count(name)) << name;
+    EXPECT_TRUE(torch::equal(tensor, b.tensors.at(name))) << name;
+  }
+}
+
+// A warm-up whose PSNR window is always "below" the threshold: re-initialisation is due after every second step,
+// and the best-model check every second step finds a new best at the first one (step 2): one step both snapshots
+// and re-initialises.
+TrainerOptions reinitialising(const fs::path& run_dir, int64_t max_steps) {
+  TrainerOptions o = tiny(run_dir, max_steps);
+  o.checkpoint_every = 100;  // only the best-model snapshots and the final checkpoint
+  o.schedule.reinit_below_psnr = 1000;
+  o.schedule.reinit_patience = 1;
+  return o;
+}
+
+// ALGORITHMS §4.2.3-4.2.4: the snapshot of a step that is also re-initialised holds the network that earned it
+// (the reference saves first), the re-initialised network equals a freshly constructed one, biases included (the
+// reference builds a new network), and resuming from that snapshot carries out the pending re-initialisation:
+// it ends where the uninterrupted run ends.
+TEST(Trainer, ReinitialisationFollowsTheSnapshotAndStartsAFreshNetwork) {
+  RAVE_REQUIRE_FIXTURES();
+  dist::Context context(nullptr, nullptr, {"cpu", 1});
+  auto comm = dist::make_communicator(context, "mpi");
+  const fs::path root = test::shared_temp_dir(*comm, "rave-trainer-reinit");
+  const TrainerOptions first = reinitialising(root / "first", 2);
+  ASSERT_EQ(train(context, first), 0);
+  ASSERT_EQ(train(context, reinitialising(root / "straight", 4)), 0);
+  TrainerOptions resumed = reinitialising(root / "resumed", 4);
+  resumed.resume = (root / "first/checkpoints/best_round0.h5").string();
+  ASSERT_EQ(train(context, resumed), 0);
+
+  if (context.is_root()) {
+    const auto best = io::Checkpoint::read((root / "first/checkpoints/best_round0.h5").string());
+    const auto last = io::Checkpoint::read((root / "first/checkpoints/step_00000002.h5").string());
+    EXPECT_EQ(best.step, 2);
+    EXPECT_EQ(best.at("trainer/reinitialisations").item<int64_t>(), 0);
+    EXPECT_EQ(best.at("trainer/reinitialisation_pending").item<int64_t>(), 1);
+    EXPECT_EQ(last.at("trainer/reinitialisations").item<int64_t>(), 1);
+    EXPECT_EQ(last.at("trainer/reinitialisation_pending").item<int64_t>(), 0);
+    torch::manual_seed(dist::stream_seed(first.seed, 1000 + 1));  // the trainer's seed of its first re-init
+    const models::Enhancer fresh(models::EnhancerOptions().cond_padding(torch::kZeros));
+    for (const auto& [name, tensor] : models::enhancer_state(fresh)) {
+      EXPECT_TRUE(torch::equal(last.tensors.at("enhancer/" + name), tensor)) << name << " is not a fresh network's";
+      EXPECT_FALSE(torch::equal(best.tensors.at("enhancer/" + name), tensor)) << name << ": the snapshot is fresh";
+    }
+    expect_same_tensors(io::Checkpoint::read((root / "straight/checkpoints/step_00000004.h5").string()),
+                        io::Checkpoint::read((root / "resumed/checkpoints/step_00000004.h5").string()));
+  }
+  comm->barrier();
+  if (context.is_root()) fs::remove_all(root);
+}
+
+// Round 1 (steps 5-9) extends while the extension metric exceeds the threshold, here always, and ends after
+// --max-extensions 2 extensions of 2 steps: at step 13. A run stopped at step 11, after the second extension,
+// resumes knowing it had them: it ends at step 13 too, bit-identical (without the count it would extend again).
+TEST(Trainer, ExtensionsStopAtTheMaximumAlsoAcrossAResume) {
+  RAVE_REQUIRE_FIXTURES();
+  dist::Context context(nullptr, nullptr, {"cpu", 1});
+  auto comm = dist::make_communicator(context, "mpi");
+  const fs::path root = test::shared_temp_dir(*comm, "rave-trainer-extensions");
+  const auto extending = [&](const std::string& name, int64_t max_steps) {
+    TrainerOptions o = tiny(root / name, max_steps);
+    o.rounds = 1;
+    o.schedule.extension_threshold = -1;
+    o.schedule.extension_steps = 2;
+    o.schedule.max_extensions = 2;
+    return o;
+  };
+  ASSERT_EQ(train(context, extending("straight", 30)), 0);
+  ASSERT_EQ(train(context, extending("resumed", 11)), 0);
+  TrainerOptions resumed = extending("resumed", 30);
+  resumed.resume = "auto";
+  ASSERT_EQ(train(context, resumed), 0);
+
+  if (context.is_root()) {
+    const auto stopped = io::Checkpoint::read((root / "resumed/checkpoints/step_00000011.h5").string());
+    EXPECT_EQ(stopped.at("trainer/extensions").item<int64_t>(), 2);
+    const auto straight = io::Checkpoint::read((root / "straight/checkpoints/step_00000013.h5").string());
+    EXPECT_EQ(straight.round, 2);  // round 1 ended there
+    EXPECT_EQ(test::count_lines(root / "straight/metrics.jsonl"), 13);
+    EXPECT_EQ(test::count_lines(root / "resumed/metrics.jsonl"), 13);
+    expect_same_tensors(straight, io::Checkpoint::read((root / "resumed/checkpoints/step_00000013.h5").string()));
   }
   comm->barrier();
   if (context.is_root()) fs::remove_all(root);

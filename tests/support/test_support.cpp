@@ -1,5 +1,8 @@
 #include "tests/support/test_support.h"
 
+#include <sys/wait.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <random>
 
@@ -31,6 +34,17 @@ std::filesystem::path shared_temp_dir(dist::Communicator& communicator, const st
   if (communicator.rank() == 0) std::filesystem::create_directories(path);
   communicator.barrier();
   return path;
+}
+
+CommandResult run_command(const std::string& command) {
+  CommandResult result{-1, ""};
+  if (FILE* pipe = popen((command + " 2>&1").c_str(), "r")) {
+    char buffer[4096];
+    for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) result.output.append(buffer, n);
+    const int status = pclose(pipe);
+    result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  return result;
 }
 
 }  // namespace rave::test

@@ -40,6 +40,13 @@ class ScratchDir {
 // (rank 0 creates it). The caller removes it.
 std::filesystem::path shared_temp_dir(dist::Communicator& communicator, const std::string& prefix);
 
+// What a shell command printed (stdout and stderr together) and its exit code (-1 when it did not exit).
+struct CommandResult {
+  int code;
+  std::string output;
+};
+CommandResult run_command(const std::string& command);
+
 }  // namespace rave::test
 
 // Skips the current test with a message when the shared fixtures are not beside the checkout.

@@ -70,6 +70,7 @@ void write_run(const fs::path& run) {
     file.set_attribute("/", "world_size", int64_t{2});
     file.set_attribute("/", "config", "[train]\nmax-steps = 60\n");
     file.write("enhancer/conv.weight", torch::zeros({4}));
+    file.set_attribute("enhancer", "padding_mode", "zeros");
   }
   std::ofstream(run / "checkpoints" / "broken.h5") << "not HDF5";
   io::h5::File residual = io::h5::File::create((run / "residual.h5").string());
@@ -149,7 +150,10 @@ TEST(Report, TinyRunHasEverySection) {
   EXPECT_TRUE(contains(samples, "step 60: input | enhanced | light map"));
   const std::string checkpoints = section(html, "checkpoints");
   EXPECT_TRUE(contains(checkpoints, "step_00000060.h5"));
-  EXPECT_TRUE(contains(checkpoints, "broken.h5</td><td colspan=\"5\">unreadable"));
+  EXPECT_TRUE(contains(checkpoints, "broken.h5</td><td colspan=\"6\">unreadable"));
+  // The padding each was trained with, and the one rave enhance runs them with.
+  EXPECT_TRUE(contains(checkpoints, "class=\"num\">2</td><td>zeros</td>"));  // ranks, then the padding
+  EXPECT_TRUE(contains(checkpoints, "runs every checkpoint with <b>reflect</b> padding"));
   EXPECT_TRUE(contains(checkpoints, "max-steps = 60"));
   const std::string residual = section(html, "residual");
   EXPECT_TRUE(contains(residual, "0.141421"));  // tau = sin(theta/2) for <v_pos, v_neg> = 0.96

@@ -44,8 +44,8 @@ class GuidanceDatasets : public testing::Test {
     write_grey(dir_ / "backlit/a.png", 51 / 255.0);
     write_grey(dir_ / "backlit/b.jpg", 102 / 255.0);
     for (int i = 0; i < 3; ++i) write_grey(dir_ / ("welllit/w" + std::to_string(i) + ".png"), kWelllitGreys[i] / 255.0);
-    backlit_folder_.emplace(dir_ / "backlit");
-    welllit_folder_.emplace(dir_ / "welllit");
+    backlit_folder_.emplace(dir_ / "backlit", io::kTrainingExifOrientation);
+    welllit_folder_.emplace(dir_ / "welllit", io::kTrainingExifOrientation);
     backlit_.emplace(*backlit_folder_);
     welllit_.emplace(*welllit_folder_);
   }
@@ -77,7 +77,7 @@ TEST_F(GuidanceDatasets, InitialisationSetCyclesTheShorterListAndLabelsBySource)
 
 TEST_F(GuidanceDatasets, AugmentationDependsOnItemEpochAndSeed) {
   io::write_image((dir_ / "backlit/a.png").string(), torch::linspace(0, 1, 40).expand({3, 40, 40}).contiguous());
-  io::ImageFolder folder(dir_ / "backlit");
+  io::ImageFolder folder(dir_ / "backlit", io::kTrainingExifOrientation);
   ResizedImages backlit(folder);
   InitialisationSet set(backlit, *welllit_, 7), other_seed(backlit, *welllit_, 8);
   std::vector<torch::Tensor> variants;
@@ -114,7 +114,7 @@ TEST_F(GuidanceDatasets, MarginTuplesShareTheirDrawsAndSkipMissingResults) {
   // One result folder holding, for input a only, a copy of a's resized image: after the shared augmentation
   // the result member must equal the input member; items whose input is b have no result and are left out.
   io::write_image((dir_ / "backlit/a.png").string(), torch::linspace(0, 1, 40).expand({3, 40, 40}).contiguous());
-  io::ImageFolder folder(dir_ / "backlit");
+  io::ImageFolder folder(dir_ / "backlit", io::kTrainingExifOrientation);
   ResizedImages backlit(folder);
   const fs::path results = dir_ / "results/round1";
   fs::create_directories(results);

@@ -42,7 +42,7 @@ std::vector<Batch> take(ImageFolder& folder, const BatchLoaderOptions& options, 
 TEST(BatchLoader, FollowsTheSamplerAndResizesWithLanczos) {
   test::ScratchDir dir;
   make_folder(dir, false);
-  ImageFolder folder(dir.path());
+  ImageFolder folder(dir.path(), kTrainingExifOrientation);
   const auto batches = take(folder, small(2, /*augment=*/false), 3);
   dist::ShardSampler reference(7, 0, 1, 5);
   for (const Batch& batch : batches) {
@@ -58,7 +58,7 @@ TEST(BatchLoader, FollowsTheSamplerAndResizesWithLanczos) {
 TEST(BatchLoader, SameBatchesWhateverTheNumberOfThreads) {
   test::ScratchDir dir;
   make_folder(dir, false);
-  ImageFolder folder(dir.path());
+  ImageFolder folder(dir.path(), kTrainingExifOrientation);
   const auto one = take(folder, small(1), 5), three = take(folder, small(3), 5);
   for (size_t i = 0; i < one.size(); ++i) {
     EXPECT_EQ(one[i].items, three[i].items);
@@ -76,7 +76,7 @@ TEST(BatchLoader, SameBatchesWhateverTheNumberOfThreads) {
 TEST(BatchLoader, ResumesFromTheStateOfADeliveredBatch) {
   test::ScratchDir dir;
   make_folder(dir, false);
-  ImageFolder folder(dir.path());
+  ImageFolder folder(dir.path(), kTrainingExifOrientation);
   const auto run = take(folder, small(2), 4);
   const auto resumed = take(folder, small(2), 2, run[1].next_state);
   EXPECT_EQ(resumed[0].items, run[2].items);
@@ -87,7 +87,7 @@ TEST(BatchLoader, ResumesFromTheStateOfADeliveredBatch) {
 TEST(BatchLoader, SkipsAndCountsUnreadableFiles) {
   test::ScratchDir dir;
   make_folder(dir, true);
-  ImageFolder folder(dir.path());
+  ImageFolder folder(dir.path(), kTrainingExifOrientation);
   ASSERT_EQ(folder.size(), 8u);
   int64_t delivered = 0;
   for (const Batch& batch : take(folder, small(2), 6)) {  // 18 draws over 8 files: the corrupt one comes up

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "dist/error.h"
+#include "tests/support/exif.h"
 #include "tests/support/test_support.h"
 
 namespace rave::io {
@@ -91,7 +92,7 @@ TEST(ImageFolder, SkipsCountsAndLogsUnreadableFilesOnce) {
   write_text(dir / "b.jpg", "this is text");
   write_png(dir / "c.png");
   write_text(dir / "d.png", "");
-  ImageFolder folder(dir.path());
+  ImageFolder folder(dir.path(), kTrainingExifOrientation);
   ASSERT_EQ(folder.size(), 4u);
   LogCapture log;
   for (int pass = 0; pass < 2; ++pass) {
@@ -111,11 +112,27 @@ TEST(ImageFolder, SkipsCountsAndLogsUnreadableFilesOnce) {
   EXPECT_EQ(logged.find("(3 of 4"), std::string::npos) << logged;  // each file reported once
 }
 
+// A portrait phone photo: stored 4 rows x 8 columns, tagged "rotate 90° clockwise to display". Training folders
+// read it as stored (as the reference's PIL does), a folder that applies the tag reads it upright.
+TEST(ImageFolder, DecodesWithItsExifOrientationChoice) {
+  test::ScratchDir dir;
+  std::vector<std::uint8_t> jpeg;
+  ASSERT_TRUE(cv::imencode(".jpg", cv::Mat(4, 8, CV_8UC3, cv::Scalar(10, 20, 30)), jpeg));
+  jpeg = test::with_exif_orientation(jpeg, 6);
+  std::ofstream(dir / "portrait.jpg", std::ios::binary).write(reinterpret_cast<const char*>(jpeg.data()), jpeg.size());
+  ImageFolder stored(dir.path(), ExifOrientation::ignore), upright(dir.path(), ExifOrientation::apply);
+  EXPECT_EQ(stored.orientation(), ExifOrientation::ignore);
+  EXPECT_EQ(stored.read_u8(0)->sizes(), torch::IntArrayRef({4, 8, 3}));
+  EXPECT_EQ(stored.read(0)->sizes(), torch::IntArrayRef({3, 4, 8}));
+  EXPECT_EQ(upright.read_u8(0)->sizes(), torch::IntArrayRef({8, 4, 3}));
+  EXPECT_EQ(upright.read(0)->sizes(), torch::IntArrayRef({3, 8, 4}));
+}
+
 TEST(ImageFolder, CountsCorrectlyFromSeveralLoaderThreads) {
   test::ScratchDir dir;
   for (int i = 0; i < 6; ++i) write_png(dir / ("good" + std::to_string(i) + ".png"));
   for (int i = 0; i < 3; ++i) write_text(dir / ("bad" + std::to_string(i) + ".png"), "x");
-  ImageFolder folder(dir.path());
+  ImageFolder folder(dir.path(), kTrainingExifOrientation);
   LogCapture log;
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
@@ -131,7 +148,7 @@ TEST(ImageFolder, AFolderWithNoReadableImageIsAnError) {
   test::ScratchDir dir;
   write_text(dir / "a.png", "x");
   write_text(dir / "b.png", "y");
-  ImageFolder folder(dir.path());
+  ImageFolder folder(dir.path(), kTrainingExifOrientation);
   LogCapture log;
   EXPECT_FALSE(folder.read(0).has_value());
   try {

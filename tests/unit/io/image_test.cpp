@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "dist/error.h"
+#include "tests/support/exif.h"
 #include "tests/support/test_support.h"
 
 namespace rave::io {
@@ -223,22 +224,6 @@ TEST(ReadImage, PaletteAndGreyAlphaPngMatchPillow) {
                   .equal(pillow_rgb(kGreyAlphaAsRgb, 3, 4)));
 }
 
-// Inserts an APP1 Exif segment after SOI: "Exif\0\0", a little-endian TIFF header and an IFD0 with one entry,
-// Orientation (tag 0x0112, type SHORT, count 1).
-Bytes with_exif_orientation(const Bytes& jpeg, std::uint8_t orientation) {
-  const Bytes payload = {'E',  'x',  'i', 'f', 0, 0,                              // Exif identifier
-                         'I',  'I',  42,  0,   8, 0, 0, 0,                        // TIFF header, IFD0 at offset 8
-                         1,    0,                                                 // one entry
-                         0x12, 0x01, 3,   0,   1, 0, 0, 0, orientation, 0, 0, 0,  // Orientation = value
-                         0,    0,    0,   0};                                     // no next IFD
-  const std::size_t length = payload.size() + 2;
-  Bytes out(jpeg.begin(), jpeg.begin() + 2);
-  out.insert(out.end(), {0xFF, 0xE1, static_cast<std::uint8_t>(length >> 8), static_cast<std::uint8_t>(length)});
-  out.insert(out.end(), payload.begin(), payload.end());
-  out.insert(out.end(), jpeg.begin() + 2, jpeg.end());
-  return out;
-}
-
 // Mean colour of one quadrant of an RGB image, as the name of the nearest primary colour.
 std::string quadrant_colour(const torch::Tensor& rgb, int row, int col) {
   const auto h = rgb.size(0) / 2, w = rgb.size(1) / 2;
@@ -250,14 +235,18 @@ std::string quadrant_colour(const torch::Tensor& rgb, int row, int col) {
   return r && g && b ? "white" : r ? "red" : g ? "green" : b ? "blue" : "black";
 }
 
-TEST(ReadImage, ExifOrientationIsApplied) {
-  test::ScratchDir dir;
-  // Stored 16 rows x 32 columns: quadrants red | blue over green | white.
+// Stored 16 rows x 32 columns: quadrants red | blue over green | white.
+Bytes quadrants_jpeg() {
   cv::Mat bgr(16, 32, CV_8UC3);
   const cv::Vec3b red(0, 0, 255), blue(255, 0, 0), green(0, 255, 0), white(255, 255, 255);
   for (int y = 0; y < 16; ++y)
     for (int x = 0; x < 32; ++x) bgr.at<cv::Vec3b>(y, x) = y < 8 ? (x < 16 ? red : blue) : (x < 16 ? green : white);
-  const Bytes jpeg = encode(bgr, ".jpg", {cv::IMWRITE_JPEG_QUALITY, 95});
+  return encode(bgr, ".jpg", {cv::IMWRITE_JPEG_QUALITY, 95});
+}
+
+TEST(ReadImage, ExifOrientationIsApplied) {
+  test::ScratchDir dir;
+  const Bytes jpeg = quadrants_jpeg();
   struct Case {
     std::uint8_t orientation;
     std::int64_t h, w;
@@ -268,12 +257,36 @@ TEST(ReadImage, ExifOrientationIsApplied) {
                         {6, 32, 16, {"green", "red", "white", "blue"}},   // rotate 90° clockwise to display
                         {8, 32, 16, {"blue", "white", "red", "green"}}};  // rotate 90° counter-clockwise
   for (const Case& c : cases) {
-    const auto rgb = read_image_u8(save(dir, "o.jpg", with_exif_orientation(jpeg, c.orientation)));
-    ASSERT_EQ(rgb.sizes(), torch::IntArrayRef({c.h, c.w, 3})) << "orientation " << int(c.orientation);
-    for (int q = 0; q < 4; ++q) {
-      EXPECT_EQ(quadrant_colour(rgb, q / 2, q % 2), c.quadrants[q]) << "orientation " << int(c.orientation);
+    const std::string path = save(dir, "o.jpg", test::with_exif_orientation(jpeg, c.orientation));
+    for (const auto& rgb : {read_image_u8(path, ExifOrientation::apply), read_image_u8(path)}) {  // the default
+      ASSERT_EQ(rgb.sizes(), torch::IntArrayRef({c.h, c.w, 3})) << "orientation " << int(c.orientation);
+      for (int q = 0; q < 4; ++q) {
+        EXPECT_EQ(quadrant_colour(rgb, q / 2, q % 2), c.quadrants[q]) << "orientation " << int(c.orientation);
+      }
     }
   }
+}
+
+// Ignored, every orientation gives the pixels as stored: what PIL's Image.open, and so the reference, reads.
+TEST(ReadImage, ExifOrientationIsIgnoredWhenAsked) {
+  test::ScratchDir dir;
+  const Bytes jpeg = quadrants_jpeg();
+  const torch::Tensor stored = read_image_u8(save(dir, "plain.jpg", jpeg));
+  for (const std::uint8_t orientation : {1, 3, 6, 8}) {
+    const std::string path = save(dir, "o.jpg", test::with_exif_orientation(jpeg, orientation));
+    const torch::Tensor u8 = read_image_u8(path, ExifOrientation::ignore);
+    ASSERT_EQ(u8.sizes(), torch::IntArrayRef({16, 32, 3})) << "orientation " << int(orientation);
+    EXPECT_TRUE(u8.equal(stored)) << "orientation " << int(orientation);
+    EXPECT_TRUE(read_image(path, ExifOrientation::ignore).equal(to_float_chw(stored)));
+  }
+}
+
+TEST(ReadImage, ExifOrientationNames) {
+  EXPECT_EQ(exif_orientation_from_name("ignore"), ExifOrientation::ignore);
+  EXPECT_EQ(exif_orientation_from_name("apply"), ExifOrientation::apply);
+  EXPECT_STREQ(exif_orientation_name(kTrainingExifOrientation), "ignore");
+  EXPECT_STREQ(exif_orientation_name(kEnhanceExifOrientation), "apply");
+  EXPECT_THROW(exif_orientation_from_name("auto"), UsageError);
 }
 
 TEST(ReadImage, MissingEmptyAndNonImageFilesNameTheFile) {

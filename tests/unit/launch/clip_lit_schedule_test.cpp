@@ -47,7 +47,7 @@ Log simulate(Schedule& enhancer, ClipLitSchedule& schedule, int64_t enhancer_ste
       const ClipLitPhase phase = schedule.phase();
       const int64_t round = schedule.round();
       ++phase_steps;
-      if (schedule.after_guidance_step(stubs.guidance_loss(schedule))) {
+      if (schedule.after_guidance_step(stubs.guidance_loss(schedule)).phase_finished) {
         log.push_back(std::string(phase_name(phase)) + " r" + std::to_string(round) + ": " +
                       std::to_string(phase_steps) + " steps");
         phase_steps = 0;
@@ -174,6 +174,42 @@ TEST(ClipLitSchedule, RestoredInTheMiddleOfARefinementContinuesIdentically) {
   resumed.restore(straight.state());
   EXPECT_EQ(simulate(resumed_enhancer, resumed, 40, stubs), simulate(straight_enhancer, straight, 40, stubs));
   EXPECT_EQ(resumed.iteration(), straight.iteration());
+}
+
+// A guidance phase whose loss stays above 60 ends after --max-extensions extensions; the count of the phase in
+// progress is part of the state, so a schedule restored in the middle of the extensions ends where the straight
+// one does (without the count it would start counting again and extend further).
+TEST(ClipLitSchedule, GuidancePhasesEndAfterTheMaximumOfExtensions) {
+  Schedule enhancer(enhancer_options(2, 3, 2));
+  ClipLitScheduleOptions options = guidance_options(4, 1);
+  options.max_extensions = 2;
+  ClipLitSchedule straight(enhancer, options);
+  std::vector<Extension> tests;
+  int64_t steps = 0;
+  ClipLitScheduleState in_extension;
+  for (bool finished = false; !finished; ++steps) {
+    const GuidanceStepDecision decision = straight.after_guidance_step(75.0);
+    if (decision.extension != Extension::none) tests.push_back(decision.extension);
+    if (straight.state().extensions == 1 && in_extension.phase_length == 0) in_extension = straight.state();
+    finished = decision.phase_finished;
+  }
+  EXPECT_EQ(tests, (std::vector<Extension>{Extension::extended, Extension::extended, Extension::capped}));
+  EXPECT_EQ(steps, 4 + 2 * 3);
+  EXPECT_EQ(straight.phase(), ClipLitPhase::enhancer);
+  EXPECT_EQ(straight.state().extensions, 0);
+
+  Schedule other_enhancer(enhancer_options(2, 3, 2));
+  ClipLitSchedule resumed(other_enhancer, options);
+  resumed.restore(in_extension);
+  int64_t resumed_steps = in_extension.step_in_phase;
+  while (!resumed.after_guidance_step(75.0).phase_finished) ++resumed_steps;
+  EXPECT_EQ(resumed_steps + 1, steps);
+
+  options.max_extensions = 0;  // the reference: no limit
+  Schedule unbounded_enhancer(enhancer_options(2, 3, 2));
+  ClipLitSchedule unbounded(unbounded_enhancer, options);
+  for (int i = 0; i < 4 + 3 * 39; ++i) EXPECT_FALSE(unbounded.after_guidance_step(75.0).phase_finished);
+  EXPECT_EQ(unbounded.state().extensions, 40);
 }
 
 TEST(ClipLitSchedule, StepsOfTheWrongKindAndBadStatesAreRefused) {

@@ -44,6 +44,70 @@ TEST(Schedule, GuidedRoundsAreExtendedWhileTheLastStepsMetricExceeds90) {
   EXPECT_EQ(schedule.step(), 40 + 50 + 60 + 60);
 }
 
+// The reference extends for ever while the loss stays above the threshold; rave stops after --max-extensions
+// (0: no limit) and says which test ended the round.
+TEST(Schedule, ARoundEndsAfterTheMaximumOfExtensions) {
+  ScheduleOptions options = small();
+  options.max_extensions = 2;
+  Schedule schedule(options);
+  for (int i = 0; i < 40; ++i) schedule.after_step(healthy());
+  std::vector<Extension> tests;
+  while (schedule.round() == 1) {
+    const StepDecision decision = schedule.after_step({30, 1, 200});
+    if (decision.extension != Extension::none) tests.push_back(decision.extension);
+    if (decision.extension == Extension::capped) {
+      EXPECT_TRUE(decision.round_finished);
+    }
+  }
+  EXPECT_EQ(tests, (std::vector<Extension>{Extension::extended, Extension::extended, Extension::capped}));
+  EXPECT_EQ(schedule.step(), 40 + 50 + 2 * 60);
+  EXPECT_EQ(schedule.state().extensions, 0);  // round 2 starts without any
+
+  options.max_extensions = 0;
+  Schedule unbounded(options);
+  for (int i = 0; i < 40 + 50 + 29 * 60; ++i) unbounded.after_step({30, 1, 200});
+  EXPECT_EQ(unbounded.round(), 1);
+  EXPECT_EQ(unbounded.state().extensions, 30);
+
+  options.max_extensions = -1;
+  EXPECT_THROW(Schedule{options}, UsageError);
+}
+
+// A schedule restored in the middle of a round's extensions ends it where the straight one does: the count of
+// extensions so far is part of the checkpointed state.
+TEST(Schedule, TheExtensionCountSurvivesARestore) {
+  ScheduleOptions options = small();
+  options.max_extensions = 3;
+  Schedule straight(options);
+  for (int i = 0; i < 40 + 50 + 60 + 10; ++i) straight.after_step({30, 1, 200});
+  ASSERT_EQ(straight.state().extensions, 2);
+  Schedule resumed(options);
+  resumed.restore(straight.state());
+  while (straight.round() == 1) {
+    straight.after_step({30, 1, 200});
+    resumed.after_step({30, 1, 200});
+  }
+  EXPECT_EQ(resumed.round(), 2);
+  EXPECT_EQ(resumed.step(), straight.step());
+  EXPECT_EQ(straight.step(), 40 + 50 + 3 * 60);
+}
+
+TEST(Schedule, ExtensionTestAndItsWarnings) {
+  EXPECT_EQ(extension_test(90.5, 90, 0, 10), Extension::extended);
+  EXPECT_EQ(extension_test(90, 90, 0, 10), Extension::none);  // not above
+  EXPECT_EQ(extension_test(167, 90, 10, 10), Extension::capped);
+  EXPECT_EQ(extension_test(167, 90, 1000, 0), Extension::extended);
+  EXPECT_EQ(extension_warning(Extension::extended, "round 1", "guidance + 0.9 identity", 167.25, 90, 60, 3, 10),
+            "round 1: guidance + 0.9 identity of the last step, 167.2500, exceeds 90: extended by 60 steps "
+            "(extension 3 of at most 10)");
+  EXPECT_EQ(extension_warning(Extension::extended, "guidance initialisation", "the loss", 61, 60, 100, 12, 0),
+            "guidance initialisation: the loss of the last step, 61.0000, exceeds 60: extended by 100 steps "
+            "(extension 12, no limit)");
+  EXPECT_EQ(extension_warning(Extension::capped, "round 2", "guidance + 0.9 identity", 91, 90, 60, 10, 10),
+            "round 2: guidance + 0.9 identity of the last step, 91.0000, still exceeds 90 after 10 extensions, the "
+            "maximum (--max-extensions): the phase ends here");
+}
+
 TEST(Schedule, TheWarmUpIsNeverExtendedByTheMetric) {
   Schedule schedule(small());
   bool finished = false;
@@ -105,6 +169,9 @@ TEST(Schedule, StateRoundTripContinuesIdentically) {
   EXPECT_EQ(a.step(), b.step());
   ScheduleState broken = a.state();
   broken.window.pop_back();
+  EXPECT_THROW(b.restore(broken), Error);
+  broken = a.state();
+  broken.extensions = -1;
   EXPECT_THROW(b.restore(broken), Error);
 }
 

@@ -72,6 +72,37 @@ TEST(Enhancer, InitialisationFollowsTheReference) {
   }
 }
 
+// Re-initialisation (§4.2.4) must give exactly the network a fresh construction gives under the same generator
+// state, biases included (the reference builds a new network; redrawing only the weights kept a dead cond_add1's
+// bias), and must keep the parameter tensors themselves, which an optimiser and a gradient reducer hold.
+TEST(Enhancer, ReinitialiseEqualsAFreshNetworkUnderTheSameGenerator) {
+  for (const char* padding : {"zeros", "reflect"}) {
+    const EnhancerOptions options = EnhancerOptions().cond_padding(conv_padding_from_name(padding));
+    torch::manual_seed(11);
+    Enhancer trained(options);
+    {
+      torch::NoGradGuard no_grad;
+      for (auto& p : trained->parameters()) p.add_(1.0);  // a network far from any initialisation
+    }
+    std::vector<const void*> storage;
+    for (const auto& p : trained->parameters()) storage.push_back(p.data_ptr());
+
+    torch::manual_seed(5);
+    reinitialise(trained);
+    torch::manual_seed(5);
+    const Enhancer fresh(options);
+
+    const auto reinitialised = trained->named_parameters(), expected = fresh->named_parameters();
+    ASSERT_EQ(reinitialised.size(), expected.size());
+    for (const auto& item : expected) {
+      EXPECT_TRUE(torch::equal(reinitialised[item.key()], item.value())) << padding << ": " << item.key();
+    }
+    const std::vector<torch::Tensor> parameters = trained->parameters();
+    for (size_t i = 0; i < parameters.size(); ++i) EXPECT_EQ(parameters[i].data_ptr(), storage[i]) << "parameter " << i;
+    EXPECT_EQ(conv_padding_name(trained->options().cond_padding()), padding);
+  }
+}
+
 TEST(Enhancer, LightMapKeepsTheInputSizeAndGradientsFlow) {
   torch::manual_seed(1);
   Enhancer enhancer;
@@ -126,21 +157,28 @@ TEST(Enhancer, LoadRejectsWrongStates) {
   EXPECT_THROW(load_enhancer_state(enhancer, state, "x.pth"), IoError);
 }
 
-TEST(Enhancer, CheckpointRoundTripKeepsWeightsAndPadding) {
+// The checkpoint records the training padding; loading builds the network with the padding asked for, which
+// for enhancement is reflect whatever was recorded (the papers' protocol).
+TEST(Enhancer, CheckpointRecordsTheTrainingPaddingAndLoadsWithTheOneAskedFor) {
   test::ScratchDir dir;
   torch::manual_seed(2);
-  Enhancer trained(EnhancerOptions().cond_padding(torch::kReflect));
+  Enhancer trained(EnhancerOptions().cond_padding(torch::kZeros));
   io::Checkpoint checkpoint;
   checkpoint.method = "rave";
   store_enhancer(checkpoint, trained);
-  EXPECT_EQ(checkpoint.enhancer_padding, "reflect");
+  EXPECT_EQ(checkpoint.enhancer_padding, "zeros");
   checkpoint.write((dir / "c.h5").string());
   const io::Checkpoint read = io::Checkpoint::read((dir / "c.h5").string());
-  Enhancer loaded = load_enhancer(read);
-  EXPECT_EQ(conv_padding_name(loaded->options().cond_padding()), "reflect");
-  EXPECT_EQ(conv_padding_name(load_enhancer(read, "zeros")->options().cond_padding()), "zeros");
+  EXPECT_EQ(read.enhancer_padding, "zeros");
+  EXPECT_EQ(std::string(kEvaluationPadding), "reflect");
+  Enhancer evaluated = load_enhancer(read, kEvaluationPadding);
+  EXPECT_EQ(conv_padding_name(evaluated->options().cond_padding()), "reflect");
+  Enhancer as_trained = load_enhancer(read, "zeros");
+  EXPECT_EQ(conv_padding_name(as_trained->options().cond_padding()), "zeros");
   const auto x = torch::rand({1, 3, 12, 10});
-  EXPECT_TRUE(torch::equal(loaded(x), trained(x)));
+  EXPECT_TRUE(torch::equal(as_trained(x), trained(x)));
+  EXPECT_FALSE(torch::equal(evaluated(x), trained(x)));  // the borders differ
+  EXPECT_THROW(load_enhancer(read, "circular"), UsageError);
 }
 
 TEST(Enhancer, TestVectorInput) {
