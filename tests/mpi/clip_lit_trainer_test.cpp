@@ -2,7 +2,8 @@
 // mpirun -np 1 and 2: guidance initialisation, warm-up, three rounds with their intermediate results and two
 // refinements (3- then 4-image tuples), replicas checked identical at every step. A run that stops in the
 // middle of a refinement phase and resumes from its last checkpoint ends exactly where the uninterrupted run ends,
-// and so does a run stopped by a signal inside the guidance initialisation.
+// and so does a run stopped by a signal inside the guidance initialisation, and one resumed after the extensions
+// of a guidance phase, which then stops at their maximum.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -207,6 +208,46 @@ TEST(ClipLitTrainerStop, ASignalInsideTheGuidanceInitialisationStopsThereAndTheR
   if (context.is_root()) {
     const auto a = io::Checkpoint::read(checkpoint_at(root / "straight", 43).string());
     const auto b = io::Checkpoint::read(checkpoint_at(root / "stopped", 43).string());
+    ASSERT_EQ(a.tensors.size(), b.tensors.size());
+    for (const auto& [name, tensor] : a.tensors) {
+      ASSERT_TRUE(b.tensors.count(name)) << name;
+      EXPECT_TRUE(torch::equal(tensor, b.tensors.at(name))) << name;
+    }
+  }
+  comm->barrier();
+  if (context.is_root()) fs::remove_all(root);
+}
+
+// The guidance initialisation's loss always exceeds the threshold -1 here: it gets --max-extensions 2 extensions
+// of 2 steps and then ends (3 + 2 + 2 = 7 steps; the reference would extend for ever). A run resumed from the
+// checkpoint after step 6, when both extensions were had, ends the phase at step 7 too: the count is in the
+// checkpoint (without it the resumed phase would be extended twice more), and it ends bit-identical.
+TEST(ClipLitTrainerExtensions, AGuidancePhaseStopsExtendingAtTheMaximumAlsoAcrossAResume) {
+  RAVE_REQUIRE_FIXTURES();
+  dist::Context context(nullptr, nullptr, {"cpu", 1});
+  auto comm = dist::make_communicator(context, "mpi");
+  const fs::path root = test::shared_temp_dir(*comm, "rave-clip-lit-extensions");
+  const auto options = [&](const std::string& run) {
+    TrainerOptions o = tiny("clip-lit-latent", root / run);
+    o.clip_lit.schedule.extension_threshold = -1;
+    o.clip_lit.schedule.extension_steps = 2;
+    o.clip_lit.schedule.max_extensions = 2;
+    o.max_steps = 2;  // the warm-up: 7 + 2 iterations
+    return o;
+  };
+  ASSERT_EQ(train(context, options("straight")), 0);
+  TrainerOptions resumed = options("resumed");
+  resumed.resume = checkpoint_at(root / "straight", 6).string();
+  ASSERT_EQ(train(context, resumed), 0);
+  if (context.is_root()) {
+    const auto after_six = io::Checkpoint::read(checkpoint_at(root / "straight", 6).string());
+    EXPECT_EQ(after_six.stage, "guidance-init");
+    EXPECT_EQ(after_six.at("clip_lit/extensions").item<int64_t>(), 2);
+    std::string stages;
+    for (const auto& line : metrics(root / "straight")) stages += line["stage"] == "guidance-init" ? 'I' : 'W';
+    EXPECT_EQ(stages, "IIIIIIIWW");
+    const auto a = io::Checkpoint::read(checkpoint_at(root / "straight", 9).string());
+    const auto b = io::Checkpoint::read(checkpoint_at(root / "resumed", 9).string());
     ASSERT_EQ(a.tensors.size(), b.tensors.size());
     for (const auto& [name, tensor] : a.tensors) {
       ASSERT_TRUE(b.tensors.count(name)) << name;
