@@ -5,40 +5,15 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "analysis/raster_text.h"
 #include "dist/error.h"
 
 namespace rave::analysis {
 namespace {
 
-constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
-constexpr double kScale = 0.45;
-const cv::Scalar kInk(40, 40, 40), kAxis(68, 68, 68);
+using namespace raster;
 
-cv::Point at(double x, double y) { return {static_cast<int>(std::lround(x)), static_cast<int>(std::lround(y))}; }
-
-// Printable ASCII kept; every other UTF-8 sequence becomes one '?', a line break a visible "\n".
-std::string drawable(const std::string& text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c >= 0x20 && c < 0x7f) {
-      out += char(c);
-    } else if (c < 0x80 || c >= 0xc0) {
-      out += '?';  // a control character or the lead byte of a multi-byte character; continuation bytes add nothing
-    }
-  }
-  return out;
-}
-
-void put(cv::Mat& image, const std::string& content, double x, double y, double align = 0, double scale = kScale,
-         int thickness = 1) {
-  int baseline = 0;
-  const std::string text = drawable(content);
-  const cv::Size size = cv::getTextSize(text, kFont, scale, thickness, &baseline);
-  cv::putText(image, text, at(x - align * size.width, y), kFont, scale, kInk, thickness, cv::LINE_AA);
-}
+const cv::Scalar kBarAxis(68, 68, 68);
 
 }  // namespace
 
@@ -47,7 +22,7 @@ cv::Mat render_bar_chart(const std::vector<Bar>& bars, const std::string& title,
   const int height = static_cast<int>(top + row * double(bars.size()) + 12);
   const BarScale scale = bar_scale(bars, label_width, width - value_width);
   cv::Mat image(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
-  put(image, title, 8, 22, 0, 0.55, 1);
+  put(image, title, 8, 22, 0, 0.55, kInk, 1);
   for (size_t i = 0; i < bars.size(); ++i) {
     const Bar& bar = bars[i];
     const double y = top + row * double(i);
@@ -57,7 +32,7 @@ cv::Mat render_bar_chart(const std::vector<Bar>& bars, const std::string& title,
                   cv::Scalar(bar.colour.b, bar.colour.g, bar.colour.r), cv::FILLED);
     put(image, tick_label(bar.value, 0.001), x1 + 4, y + 15);
   }
-  cv::line(image, at(scale.px(0), top), at(scale.px(0), top + row * double(bars.size())), kAxis, 1);
+  cv::line(image, at(scale.px(0), top), at(scale.px(0), top + row * double(bars.size())), kBarAxis, 1);
   return image;
 }
 

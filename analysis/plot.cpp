@@ -4,35 +4,24 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "analysis/raster_text.h"
 #include "dist/error.h"
 
 namespace rave::analysis {
 namespace {
 
-constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
-constexpr double kScale = 0.45;
-const cv::Scalar kInk(40, 40, 40), kGrid(221, 221, 221), kAxis(136, 136, 136);
+using namespace raster;
+
+const cv::Scalar kGrid(221, 221, 221), kAxis(136, 136, 136);
 
 cv::Scalar bgr(const Rgb& c) { return cv::Scalar(c.b, c.g, c.r); }
-
-cv::Point at(double x, double y) {
-  return cv::Point(static_cast<int>(std::lround(x)), static_cast<int>(std::lround(y)));
-}
-
-// Text with its anchor: align 0 = left, 0.5 = centred, 1 = right; y is the baseline.
-void put(cv::Mat& image, const std::string& content, double x, double y, double align = 0, double scale = kScale,
-         const cv::Scalar& colour = kInk, int thickness = 1) {
-  int baseline = 0;
-  const cv::Size size = cv::getTextSize(content, kFont, scale, thickness, &baseline);
-  cv::putText(image, content, at(x - align * size.width, y), kFont, scale, colour, thickness, cv::LINE_AA);
-}
 
 // putText draws only horizontally: the y label is drawn on a strip that is then turned a quarter left.
 void put_vertical(cv::Mat& image, const std::string& content, double x, double centre_y) {
   int baseline = 0;
-  const cv::Size size = cv::getTextSize(content, kFont, kScale, 1, &baseline);
+  const cv::Size size = cv::getTextSize(drawable(content), kFont, kScale, 1, &baseline);
   cv::Mat strip(size.height + baseline + 4, size.width + 4, CV_8UC3, cv::Scalar(255, 255, 255));
-  cv::putText(strip, content, cv::Point(2, size.height + 2), kFont, kScale, kInk, 1, cv::LINE_AA);
+  cv::putText(strip, drawable(content), cv::Point(2, size.height + 2), kFont, kScale, kInk, 1, cv::LINE_AA);
   cv::Mat turned;
   cv::rotate(strip, turned, cv::ROTATE_90_COUNTERCLOCKWISE);
   const int left = static_cast<int>(x), top = static_cast<int>(centre_y - turned.rows / 2.0);

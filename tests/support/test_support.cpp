@@ -2,6 +2,7 @@
 
 #include <sys/wait.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -14,6 +15,20 @@ std::filesystem::path fixtures_dir() {
   const char* env = std::getenv("RAVE_FIXTURES_DIR");
   std::filesystem::path dir = env && *env ? env : RAVE_FIXTURES_DIR;
   return std::filesystem::is_directory(dir) ? dir : std::filesystem::path();
+}
+
+std::string fixture(const std::string& folder, const std::string& name) {
+  return (fixtures_dir() / folder / name).string();
+}
+
+double max_abs_error(const torch::Tensor& actual, const torch::Tensor& expected) {
+  EXPECT_EQ(actual.sizes(), expected.sizes());
+  if (actual.sizes() != expected.sizes()) return INFINITY;
+  return (actual.to(torch::kFloat64) - expected.to(torch::kFloat64)).abs().max().item<double>();
+}
+
+int max_level_difference(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a.to(torch::kInt) - b.to(torch::kInt)).abs().max().item<int>();
 }
 
 ScratchDir::ScratchDir() {

@@ -14,6 +14,15 @@ namespace rave::test {
 // ../shared/fixtures (or RAVE_FIXTURES_DIR), or an empty path when it is absent.
 std::filesystem::path fixtures_dir();
 
+// A file of the fixtures, e.g. fixture("clip", "tiny_vit.pt").
+std::string fixture(const std::string& folder, const std::string& name);
+
+// The largest absolute difference in float64; a failed expectation and infinity when the shapes differ.
+double max_abs_error(const torch::Tensor& actual, const torch::Tensor& expected);
+
+// The largest difference of two 8-bit images in grey levels.
+int max_level_difference(const torch::Tensor& a, const torch::Tensor& b);
+
 // The bound of a parity test against the goldens, which PyTorch 1.13 computed on the CPU. LibTorch 2.x changed
 // some CPU kernels (the bilinear resize differs from the goldens by 9.9e-6 on [0,1] pixels, exactly as
 // PyTorch 2.11 itself does; BLAS and reductions sum in other orders), so the bound that holds on 1.13 is

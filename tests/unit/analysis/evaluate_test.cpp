@@ -40,11 +40,10 @@ std::string save_module(const fs::path& path, const std::string& source) {
   return path.string();
 }
 
-std::string fixture(const std::string& name) { return (test::fixtures_dir() / "clip" / name).string(); }
 
 TEST(ClipMetrics, FidOfASetWithItselfIsZero) {
   RAVE_REQUIRE_FIXTURES();
-  ClipScorer scorer(fixture("tiny_vit_state.h5"), fixture("bpe_simple_vocab_16e6.txt.gz"), torch::kCPU);
+  ClipScorer scorer(test::fixture("clip", "tiny_vit_state.h5"), test::fixture("clip", "bpe_simple_vocab_16e6.txt.gz"), torch::kCPU);
   ASSERT_TRUE(scorer.has_prompt_score());
   std::vector<torch::Tensor> batch;
   torch::manual_seed(3);
@@ -67,8 +66,8 @@ TEST(Evaluate, IdenticalFoldersScorePerfectly) {
   write_images(dir / "gt", 5);
   std::ofstream(dir / "gt" / "stray.png") << "never read";  // no partner: listed, not read
   EvalOptions options;
-  options.clip = fixture("tiny_vit_state.h5");
-  options.vocab = fixture("bpe_simple_vocab_16e6.txt.gz");
+  options.clip = test::fixture("clip", "tiny_vit_state.h5");
+  options.vocab = test::fixture("clip", "bpe_simple_vocab_16e6.txt.gz");
   options.batch_size = 2;  // several batches, the last one partial
   const EvalResult result = evaluate(pair_folders(dir / "pred", dir / "gt"), options, nullptr);
   ASSERT_EQ(result.values.size(0), 5);

@@ -20,7 +20,7 @@
 namespace rave::analysis {
 namespace {
 
-VocabularyEmbeddings example_vocabulary() {
+VocabularyEmbeddings small_vocabulary() {
   torch::manual_seed(5);
   VocabularyEmbeddings v;
   for (int i = 0; i < 50; ++i) v.texts.push_back("tok" + std::to_string(i) + (i % 2 ? " " : ""));
@@ -31,7 +31,7 @@ VocabularyEmbeddings example_vocabulary() {
 }
 
 TEST(ResidualAnalysis, JsonIsWhatTheReportReads) {
-  const VocabularyEmbeddings v = example_vocabulary();
+  const VocabularyEmbeddings v = small_vocabulary();
   const torch::Tensor r = unit(torch::randn({8})).to(torch::kFloat32);
   ResidualAnalysis analysis = analyse_tokens(v, r, 5);
   add_phrases(analysis, {"green", "sunset"}, torch::randn({2, 8}), r);

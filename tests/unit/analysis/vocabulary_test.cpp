@@ -17,7 +17,6 @@
 namespace rave::analysis {
 namespace {
 
-std::string fixture(const std::string& name) { return (test::fixtures_dir() / "clip" / name).string(); }
 
 // One sweep shared by the tests of this file (about a second with the tiny model).
 class Vocabulary : public ::testing::Test {
@@ -26,8 +25,8 @@ class Vocabulary : public ::testing::Test {
     if (test::fixtures_dir().empty()) return;
     // Matrices this small gain nothing from threads, and on a busy machine waiting threads cost seconds.
     torch::set_num_threads(1);
-    tokenizer_ = new models::Tokenizer(fixture("bpe_simple_vocab_16e6.txt.gz"));
-    model_ = new models::ClipModel(models::load_clip(fixture("tiny_vit_state.h5")));
+    tokenizer_ = new models::Tokenizer(test::fixture("clip", "bpe_simple_vocab_16e6.txt.gz"));
+    model_ = new models::ClipModel(models::load_clip(test::fixture("clip", "tiny_vit_state.h5")));
     VocabularyEmbeddingOptions options;
     options.show_progress = false;
     vocabulary_ = new VocabularyEmbeddings(embed_vocabulary(**model_, *tokenizer_, nullptr, options));
@@ -81,7 +80,7 @@ TEST_F(Vocabulary, EqualsTheEncoderOnTheReferenceInput) {
     EXPECT_LE((v.embeddings[id] - expected).abs().max().item<double>(), 1e-5) << "id " << id;
   }
   // The fixture's own text embedding of "dark" (PyTorch, full context) is the embedding of id 3144 ("dark ").
-  const io::h5::File reference = io::h5::File::open(fixture("tiny_reference.h5"));
+  const io::h5::File reference = io::h5::File::open(test::fixture("clip", "tiny_reference.h5"));
   ASSERT_EQ(reference.read_strings("text/strings")[3], "dark");
   EXPECT_LE((v.embeddings[3144] - reference.read("vit/text_embedding")[3]).abs().max().item<double>(), 1e-5);
 }
@@ -145,7 +144,7 @@ TEST_F(Vocabulary, CacheRoundTripAndKeys) {
 }
 
 TEST_F(Vocabulary, EncoderHashSeesTheTextTowerOnly) {
-  models::ClipModel copy = models::load_clip(fixture("tiny_vit_state.h5"));
+  models::ClipModel copy = models::load_clip(test::fixture("clip", "tiny_vit_state.h5"));
   const std::string original = text_encoder_hash(*copy);
   EXPECT_EQ(original, text_encoder_hash(**model_));
   torch::NoGradGuard no_grad;

@@ -51,10 +51,6 @@ torch::Tensor rgb_of(const cv::Mat& bgr) {
   return torch::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, torch::kUInt8).clone();
 }
 
-int max_level_difference(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kInt) - b.to(torch::kInt)).abs().max().item<int>();
-}
-
 // The IoError of reading `path`, or a failure when there is none.
 std::string read_error(const std::string& path) {
   try {
@@ -118,7 +114,7 @@ TEST(ReadImage, GreyscaleBecomesThreeEqualChannels) {
     ASSERT_EQ(u8.sizes(), torch::IntArrayRef({5, 6, 3})) << ext;
     EXPECT_TRUE(u8.select(2, 0).equal(u8.select(2, 1)) && u8.select(2, 0).equal(u8.select(2, 2))) << ext;
     const auto source = torch::from_blob(grey.data, {5, 6}, torch::kUInt8);
-    EXPECT_LE(max_level_difference(u8.select(2, 0), source), ext == ".jpg" ? 2 : 0) << ext;
+    EXPECT_LE(test::max_level_difference(u8.select(2, 0), source), ext == ".jpg" ? 2 : 0) << ext;
   }
 }
 
@@ -213,7 +209,7 @@ TEST(ReadImage, CmykJpegBecomesRgbLikePillow) {
   test::ScratchDir dir;
   const auto u8 = read_image_u8(save(dir, "cmyk.jpg", literal_bytes(kCmykJpeg, sizeof(kCmykJpeg) - 1)));
   // Both decode the same CMYK samples with libjpeg; OpenCV converts with k·c/256 where Pillow uses k·c/255.
-  EXPECT_LE(max_level_difference(u8, pillow_rgb(kCmykAsRgb, 8, 8)), 1);
+  EXPECT_LE(test::max_level_difference(u8, pillow_rgb(kCmykAsRgb, 8, 8)), 1);
 }
 
 TEST(ReadImage, PaletteAndGreyAlphaPngMatchPillow) {

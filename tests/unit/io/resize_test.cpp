@@ -28,10 +28,6 @@ torch::Tensor pattern(std::int64_t h, std::int64_t w) {
   return image;
 }
 
-int max_level_difference(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kInt) - b.to(torch::kInt)).abs().max().item<int>();
-}
-
 torch::Tensor u8_values(const std::vector<int>& values, std::vector<std::int64_t> shape) {
   return torch::tensor(values, torch::kInt).view(shape).to(torch::kUInt8);
 }
@@ -124,7 +120,7 @@ TEST(ResizePil, MatchesPillowBitForBit) {
   for (const PilCase& c : pil_cases()) {
     const auto out = resize_pil(pattern(c.h, c.w), c.out_h, c.out_w, c.filter);
     ASSERT_EQ(out.sizes(), torch::IntArrayRef({c.out_h, c.out_w, 3})) << c.name;
-    EXPECT_EQ(max_level_difference(out, u8_values(c.expected, {c.out_h, c.out_w, 3})), 0) << c.name;
+    EXPECT_EQ(test::max_level_difference(out, u8_values(c.expected, {c.out_h, c.out_w, 3})), 0) << c.name;
   }
 }
 
@@ -160,7 +156,7 @@ void expect_clip_crop(std::int64_t h, std::int64_t w, const std::vector<std::int
     EXPECT_EQ(channel_sums[c].item<std::int64_t>(), sums[c]) << h << "x" << w << " channel " << c;
   const auto index = torch::tensor(kGrid, torch::kLong);
   const auto sampled = crop.index_select(0, index).index_select(1, index);
-  EXPECT_EQ(max_level_difference(sampled, u8_values(grid, {8, 8, 3})), 0) << h << "x" << w;
+  EXPECT_EQ(test::max_level_difference(sampled, u8_values(grid, {8, 8, 3})), 0) << h << "x" << w;
 }
 
 TEST(ClipResizeCenterCrop, EnlargesLikePillow) {
@@ -301,7 +297,7 @@ TEST(ResizeParity, LanczosTrainingSizeMatchesTheReferenceLoader) {
   const auto expected = file.read("inputs/src_u8");
   for (std::size_t i = 0; i + 1 < names.size(); ++i) {
     const auto ours = resize_pil(read_photo("backlit", names[i]), 512, 512, PilFilter::lanczos);
-    EXPECT_EQ(max_level_difference(ours, expected[i]), 0) << names[i];
+    EXPECT_EQ(test::max_level_difference(ours, expected[i]), 0) << names[i];
   }
 }
 
@@ -314,7 +310,7 @@ TEST(ResizeParity, LanczosSquare256AndLongSide512MatchTheReference) {
     for (std::size_t i = 0; i < names.size(); ++i) {
       const auto ours =
           resize_pil(read_photo("backlit", names[i]), expected.size(1), expected.size(2), PilFilter::lanczos);
-      EXPECT_EQ(max_level_difference(ours, expected[i]), 0) << group << "/" << names[i];
+      EXPECT_EQ(test::max_level_difference(ours, expected[i]), 0) << group << "/" << names[i];
     }
   }
 }
@@ -330,7 +326,7 @@ TEST(ResizeParity, ClipPreprocessMatchesTheResidualPass) {
   ASSERT_EQ(static_cast<std::int64_t>(photos.size()), expected.size(0));
   for (std::size_t i = 0; i < photos.size(); ++i) {
     const auto ours = clip_resize_center_crop(read_photo(photos[i].first, photos[i].second));
-    EXPECT_EQ(max_level_difference(ours, expected[i]), 0) << photos[i].second;
+    EXPECT_EQ(test::max_level_difference(ours, expected[i]), 0) << photos[i].second;
   }
 }
 

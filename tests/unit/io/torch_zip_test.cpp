@@ -16,7 +16,6 @@
 namespace rave::io {
 namespace {
 
-std::string fixture(const std::string& name) { return (test::fixtures_dir() / "enhancer" / name).string(); }
 
 void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
@@ -168,12 +167,12 @@ TEST(TorchZip, PublishedCheckpoints) {
   for (const char* name : {"rave_paired.pth", "rave_unpaired.pth", "clip_lit_paired.pth", "clip_lit_latent_paired.pth",
                            "enhancement_model.pth"}) {
     SCOPED_TRACE(name);
-    expect_published_layout(read_torch_state_dict(fixture(name)));
+    expect_published_layout(read_torch_state_dict(test::fixture("enhancer", name)));
   }
   // The raw bytes of storage 0 are the first tensor's values.
-  ZipArchive zip(fixture("rave_paired.pth"));
+  ZipArchive zip(test::fixture("enhancer", "rave_paired.pth"));
   const std::string raw = zip.read("best_model_round2/data/0");
-  const auto first = read_torch_state_dict(fixture("rave_paired.pth"))[0].second;
+  const auto first = read_torch_state_dict(test::fixture("enhancer", "rave_paired.pth"))[0].second;
   ASSERT_EQ(raw.size(), size_t(first.numel()) * 4);
   EXPECT_EQ(std::memcmp(raw.data(), first.data_ptr(), raw.size()), 0);
 }
@@ -182,7 +181,7 @@ TEST(TorchZip, PublishedCheckpoints) {
 // `.data/serialization_id` records; the same pickle and storages must read the same.
 TEST(TorchZip, NewerZipLayout) {
   RAVE_REQUIRE_FIXTURES();
-  ZipArchive published(fixture("rave_unpaired.pth"));
+  ZipArchive published(test::fixture("enhancer", "rave_unpaired.pth"));
   test::ZipWriter newer;
   for (const std::string& name : published.names()) {
     const std::string relative = name.substr(name.find('/') + 1);
@@ -193,7 +192,7 @@ TEST(TorchZip, NewerZipLayout) {
   test::ScratchDir dir;
   const std::string path = (dir / "newer.pth").string();
   write_file(path, newer.bytes());
-  const NamedTensors expected = read_torch_state_dict(fixture("rave_unpaired.pth"));
+  const NamedTensors expected = read_torch_state_dict(test::fixture("enhancer", "rave_unpaired.pth"));
   const NamedTensors tensors = read_torch_state_dict(path);
   expect_published_layout(tensors);
   for (size_t i = 0; i < tensors.size(); ++i) EXPECT_TRUE(torch::equal(tensors[i].second, expected[i].second));
@@ -206,7 +205,7 @@ TEST(TorchZip, NewerZipLayout) {
 
 TEST(TorchZip, TruncatedPublishedFile) {
   RAVE_REQUIRE_FIXTURES();
-  const std::string bytes = read_file(fixture("enhancement_model.pth"));
+  const std::string bytes = read_file(test::fixture("enhancer", "enhancement_model.pth"));
   expect_refused(bytes.substr(0, bytes.size() - 100), "");
 }
 

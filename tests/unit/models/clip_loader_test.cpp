@@ -16,7 +16,6 @@
 namespace rave::models {
 namespace {
 
-std::string fixture(const std::string& name) { return (test::fixtures_dir() / "clip" / name).string(); }
 
 // Runs `f`, expects an IoError and returns its message.
 template <typename F>
@@ -106,7 +105,7 @@ TEST(ClipLoader, TruncatedArchive) {
   test::ScratchDir dir;
   const std::string truncated = (dir / "tiny_vit.pt").string();
   {
-    std::ifstream in(fixture("tiny_vit.pt"), std::ios::binary);
+    std::ifstream in(test::fixture("clip", "tiny_vit.pt"), std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::ofstream(truncated, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
   }
@@ -116,7 +115,7 @@ TEST(ClipLoader, TruncatedArchive) {
 
 TEST(ClipLoader, ArchiveDropsIntegerEntriesAndUpcasts) {
   RAVE_REQUIRE_FIXTURES();
-  const ClipState state = read_clip_state(fixture("tiny_rn.pt"));
+  const ClipState state = read_clip_state(test::fixture("clip", "tiny_rn.pt"));
   EXPECT_FALSE(state.tensors.contains("input_resolution"));
   EXPECT_FALSE(state.tensors.contains("context_length"));
   EXPECT_FALSE(state.tensors.contains("vocab_size"));
@@ -145,7 +144,7 @@ TEST(ClipChecksum, Sha256AndKnownNames) {
 TEST(ClipChecksum, MismatchStillLoads) {
   RAVE_REQUIRE_FIXTURES();
   test::ScratchDir dir;
-  std::filesystem::copy_file(fixture("tiny_vit.pt"), dir / "ViT-B-32.pt");
+  std::filesystem::copy_file(test::fixture("clip", "tiny_vit.pt"), dir / "ViT-B-32.pt");
   ClipLoadOptions options;
   options.text_heads = 2;
   EXPECT_EQ(load_clip((dir / "ViT-B-32.pt").string(), options)->config().vision_width, 64);

@@ -14,17 +14,10 @@ namespace {
 
 constexpr double kTolerance = 1e-4;
 
-std::string fixture(const std::string& name) { return (test::fixtures_dir() / "clip" / name).string(); }
-
-double max_abs_error(const torch::Tensor& actual, const torch::Tensor& expected) {
-  EXPECT_EQ(actual.sizes(), expected.sizes());
-  if (actual.sizes() != expected.sizes()) return INFINITY;
-  return (actual.to(torch::kFloat64) - expected.to(torch::kFloat64)).abs().max().item<double>();
-}
 
 // Checks and reports the error (printed so that the numbers can be quoted).
 void expect_close(const std::string& what, const torch::Tensor& actual, const torch::Tensor& expected) {
-  const double error = max_abs_error(actual, expected);
+  const double error = test::max_abs_error(actual, expected);
   std::printf("  %-40s max abs error %.3g\n", what.c_str(), error);
   EXPECT_LE(error, kTolerance) << what;
 }
@@ -32,13 +25,13 @@ void expect_close(const std::string& what, const torch::Tensor& actual, const to
 class ClipParity : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override { RAVE_REQUIRE_FIXTURES(); }
-  static io::h5::File reference() { return io::h5::File::open(fixture("tiny_reference.h5")); }
+  static io::h5::File reference() { return io::h5::File::open(test::fixture("clip", "tiny_reference.h5")); }
 };
 
 // Every output of one tiny model against the reference group ("vit" or "rn").
 void check_model(ClipModelImpl& model, const std::string& group, const std::string& label) {
   torch::NoGradGuard no_grad;
-  const io::h5::File ref = io::h5::File::open(fixture("tiny_reference.h5"));
+  const io::h5::File ref = io::h5::File::open(test::fixture("clip", "tiny_reference.h5"));
   const torch::Tensor images = ref.read("inputs/preprocessed");
   const torch::Tensor image_embedding = model.encode_image(images);
   expect_close(label + " image_embedding", image_embedding, ref.read(group + "/image_embedding"));
@@ -75,7 +68,7 @@ void check_model(ClipModelImpl& model, const std::string& group, const std::stri
 
 TEST_P(ClipParity, Hdf5StateFile) {
   const std::string group = GetParam();
-  ClipModel model = load_clip(fixture("tiny_" + group + "_state.h5"));
+  ClipModel model = load_clip(test::fixture("clip", "tiny_" + group + "_state.h5"));
   EXPECT_EQ(model->config().transformer_heads, 2);  // from config_json, not width / 64
   check_model(*model, group, group + " h5");
 }
@@ -85,11 +78,11 @@ TEST_P(ClipParity, TorchScriptArchive) {
   // The tiny models' text tower has 2 heads at width 32; CLIP's width / 64 rule would give 0.
   ClipLoadOptions options;
   options.text_heads = 2;
-  ClipModel model = load_clip(fixture("tiny_" + group + ".pt"), options);
+  ClipModel model = load_clip(test::fixture("clip", "tiny_" + group + ".pt"), options);
   check_model(*model, group, group + " pt");
 
   // The archive holds exactly the HDF5 state's values (fp16 ones upcast).
-  const ClipState h5 = read_clip_state(fixture("tiny_" + group + "_state.h5"));
+  const ClipState h5 = read_clip_state(test::fixture("clip", "tiny_" + group + "_state.h5"));
   for (const auto& item : h5.tensors) {
     const torch::Tensor* value = model->named_parameters().find(item.key());
     if (!value) value = model->named_buffers().find(item.key());
@@ -102,13 +95,13 @@ INSTANTIATE_TEST_SUITE_P(TinyModels, ClipParity, ::testing::Values("vit", "rn"))
 
 TEST(ClipParityText, TruncatedBatchEqualsFullContext) {
   RAVE_REQUIRE_FIXTURES();
-  ClipModel model = load_clip(fixture("tiny_vit_state.h5"));
+  ClipModel model = load_clip(test::fixture("clip", "tiny_vit_state.h5"));
   torch::NoGradGuard no_grad;
-  const torch::Tensor tokens = io::h5::File::open(fixture("tiny_reference.h5")).read("text/tokens");
+  const torch::Tensor tokens = io::h5::File::open(test::fixture("clip", "tiny_reference.h5")).read("text/tokens");
   // Rows 1..6 end by position 5; the batch is cut to 6 positions. The same rows with the long row 7 run at 77.
   const torch::Tensor short_rows = model->encode_text(tokens.narrow(0, 1, 6));
   const torch::Tensor with_long = model->encode_text(tokens.narrow(0, 1, 7)).narrow(0, 0, 6);
-  EXPECT_LE(max_abs_error(short_rows, with_long), 1e-5);
+  EXPECT_LE(test::max_abs_error(short_rows, with_long), 1e-5);
 }
 
 }  // namespace

@@ -11,11 +11,6 @@
 namespace rave::models {
 namespace {
 
-double max_abs_error(const torch::Tensor& a, const torch::Tensor& b) {
-  EXPECT_EQ(a.sizes(), b.sizes());
-  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
-}
-
 TEST(ClipPreprocess, VariantAIntoTheEncodersMatchesTheReference) {
   RAVE_REQUIRE_FIXTURES();
   const std::string dir = (test::fixtures_dir() / "clip").string();
@@ -25,8 +20,8 @@ TEST(ClipPreprocess, VariantAIntoTheEncodersMatchesTheReference) {
   for (int64_t i = 0; i < src.size(0); ++i) images.push_back(io::to_float_chw(src[i]));
   const torch::Tensor resized = io::squash_bilinear(torch::stack(images));
   const torch::Tensor preprocessed = io::clip_normalize(resized);
-  const double resize_error = max_abs_error(resized, ref.read("inputs/resized"));
-  const double normalize_error = max_abs_error(preprocessed, ref.read("inputs/preprocessed"));
+  const double resize_error = test::max_abs_error(resized, ref.read("inputs/resized"));
+  const double normalize_error = test::max_abs_error(preprocessed, ref.read("inputs/preprocessed"));
   std::printf("  inputs/resized max abs error %.3g, inputs/preprocessed %.3g\n", resize_error, normalize_error);
   EXPECT_LE(resize_error, test::golden_tolerance(1e-6, 2e-5));
   EXPECT_LE(normalize_error, test::golden_tolerance(1e-5, 1e-4));
@@ -34,10 +29,10 @@ TEST(ClipPreprocess, VariantAIntoTheEncodersMatchesTheReference) {
   torch::NoGradGuard no_grad;
   ClipModel vit = load_clip(dir + "/tiny_vit_state.h5");
   ClipModel rn = load_clip(dir + "/tiny_rn_state.h5");
-  EXPECT_LE(max_abs_error(vit->encode_image(preprocessed), ref.read("vit/image_embedding")), 1e-4);
+  EXPECT_LE(test::max_abs_error(vit->encode_image(preprocessed), ref.read("vit/image_embedding")), 1e-4);
   const auto taps = rn->image_features(preprocessed);
   for (int k = 0; k < 5; ++k) {
-    EXPECT_LE(max_abs_error(taps[k], ref.read("rn/features/" + std::to_string(k))), 1e-4) << k;
+    EXPECT_LE(test::max_abs_error(taps[k], ref.read("rn/features/" + std::to_string(k))), 1e-4) << k;
   }
 }
 
