@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <vector>
@@ -57,6 +59,7 @@ TEST(Trainer, ResumeContinuesTheUninterruptedTrajectory) {
 
   ASSERT_EQ(train(context, tiny(root / "straight", 10)), 0);
   ASSERT_EQ(train(context, tiny(root / "resumed", 6)), 0);
+  if (context.is_root()) fs::copy_file(root / "resumed/checkpoints/step_00000006.h5", root / "resumed_from.h5");
   TrainerOptions resumed = tiny(root / "resumed", 10);
   resumed.resume = "auto";
   ASSERT_EQ(train(context, resumed), 0);
@@ -72,14 +75,17 @@ TEST(Trainer, ResumeContinuesTheUninterruptedTrajectory) {
       ASSERT_TRUE(b.tensors.count(name)) << name;
       EXPECT_TRUE(torch::equal(tensor, b.tensors.at(name))) << name;
     }
-    // The weights did move, and the run left its artefacts.
-    const auto first = io::Checkpoint::read((root / "resumed/checkpoints/step_00000010.h5").string());
+    // The resumed run trained on: its weights left the checkpoint it resumed from (an optimizer that never
+    // stepped would pass the equality above too).
+    const auto resumed_from = io::Checkpoint::read((root / "resumed_from.h5").string());
+    EXPECT_EQ(resumed_from.step, 6);
+    EXPECT_FALSE(torch::equal(resumed_from.tensors.at("enhancer/cond1.weight"), b.tensors.at("enhancer/cond1.weight")));
     EXPECT_TRUE(fs::exists(root / "straight/residual.h5"));
     EXPECT_TRUE(fs::exists(root / "straight/samples/step_8.png"));
     EXPECT_TRUE(fs::exists(root / "straight/checkpoints/best_round1.h5"));
     EXPECT_EQ(test::count_lines(root / "straight/metrics.jsonl"), 10);
     EXPECT_EQ(test::count_lines(root / "resumed/metrics.jsonl"), 10);  // 6 lines, then 4 appended after resume
-    EXPECT_GT(first.tensors.count("guidance/residual"), 0u);
+    EXPECT_GT(b.tensors.count("guidance/residual"), 0u);
   }
   comm->barrier();
   if (context.is_root()) fs::remove_all(root);
@@ -185,8 +191,70 @@ std::vector<nlohmann::json> metrics(const fs::path& file) {
   return steps;
 }
 
-// --precision bf16: the tiny run trains through the warm-up into the guided stage with finite losses, and its
-// first loss (same weights, same batch as the fp32 run) is the fp32 one within bf16's precision.
+// The 2 x world-size photos of a fixed batch (the first of the fixture's backlit photos by name), copied by rank
+// 0 into `folder`: each rank's shard is then one batch of 2, the same at every step up to the augmentation.
+void copy_fixed_batch(const dist::Context& context, dist::Communicator& comm, const fs::path& folder) {
+  if (context.is_root()) {
+    std::vector<fs::path> photos;
+    for (const auto& entry : fs::directory_iterator(test::fixtures_dir().parent_path() / "data/backlit")) {
+      photos.push_back(entry.path());
+    }
+    std::sort(photos.begin(), photos.end());
+    ASSERT_GE(photos.size(), size_t(2 * context.world_size()));
+    fs::create_directories(folder);
+    for (int i = 0; i < 2 * context.world_size(); ++i) fs::copy_file(photos[i], folder / photos[i].filename());
+  }
+  comm.barrier();
+}
+
+// Training trains: on a fixed batch in the warm-up (the reconstruction loss, in pixels), every step changes every
+// enhancer parameter, and the loss of the last two of 8 steps is less than half that of the first two. Seed 2:
+// with the reference's initialisation, some seeds (1143, 1, 3 here) start with a light map that is zero almost
+// everywhere, whose output x / (0 + 1e-9) clamps to white and passes no gradient; that is what the warm-up's
+// re-initialisation (ALGORITHMS §4.2.3) is for, and what this test must not depend on.
+TEST(Trainer, StepsMoveEveryWeightAndLowerTheLossOnAFixedBatch) {
+  RAVE_REQUIRE_FIXTURES();
+  dist::Context context(nullptr, nullptr, {"cpu", 1});
+  auto comm = dist::make_communicator(context, "mpi");
+  const fs::path root = test::shared_temp_dir(*comm, "rave-trainer-fixed");
+  copy_fixed_batch(context, *comm, root / "backlit");
+  TrainerOptions o = tiny(root / "run", 8);
+  o.backlit = (root / "backlit").string();
+  o.clip_identity = "pixels";
+  o.seed = 2;
+  o.schedule.reconstruction_steps = 100;  // all 8 steps in the warm-up
+  o.checkpoint_every = 1;
+  o.keep_checkpoints = 100;
+  ASSERT_EQ(train(context, o), 0);
+
+  if (context.is_root()) {
+    const auto checkpoint = [&](int step) {
+      return io::Checkpoint::read((root / ("run/checkpoints/step_0000000" + std::to_string(step) + ".h5")).string());
+    };
+    int parameters = 0;
+    for (int step = 2; step <= 8; ++step) {
+      const auto before = checkpoint(step - 1), after = checkpoint(step);
+      for (const auto& [name, tensor] : before.tensors) {
+        if (name.rfind("enhancer/", 0) != 0) continue;
+        parameters += step == 2;
+        EXPECT_FALSE(torch::equal(tensor, after.tensors.at(name))) << name << " unchanged by step " << step;
+      }
+    }
+    EXPECT_GT(parameters, 0);
+    const auto steps = metrics(root / "run/metrics.jsonl");
+    ASSERT_EQ(steps.size(), 8u);
+    const auto loss = [&](int i) { return steps[i]["loss"].get<double>(); };
+    EXPECT_EQ(steps.back()["stage"], "reconstruction");
+    EXPECT_LT((loss(6) + loss(7)) / 2, 0.5 * (loss(0) + loss(1)) / 2)
+        << "first losses " << loss(0) << ", " << loss(1) << "; last " << loss(6) << ", " << loss(7);
+  }
+  comm->barrier();
+  if (context.is_root()) fs::remove_all(root);
+}
+
+// --precision bf16: the tiny run trains through the warm-up into the guided stage with finite losses, its first
+// loss (same weights, same batch as the fp32 run) is the fp32 one within bf16's precision, and every later step's
+// loss stays within 5 % of the fp32 run's (measured at most 2.1 %, in the guided steps).
 TEST(Trainer, Bf16RunTrainsCloseToFp32) {
   RAVE_REQUIRE_FIXTURES();
   dist::Context context(nullptr, nullptr, {"cpu", 1});
@@ -209,6 +277,13 @@ TEST(Trainer, Bf16RunTrainsCloseToFp32) {
     EXPECT_GT(bf16_steps.back()["guidance_loss"].get<double>(), 0);
     const double fp32_loss = fp32_steps.front()["loss"], bf16_loss = bf16_steps.front()["loss"];
     EXPECT_NEAR(bf16_loss, fp32_loss, 2e-2 * fp32_loss);  // bf16 keeps 8 bits (0.4 %); measured 0.6 %
+    // The whole trajectory tracks fp32: bf16's rounding changes the gradients a little, and the 6 Adam steps
+    // carry that on.
+    for (size_t i = 1; i < bf16_steps.size(); ++i) {
+      const double fp32 = fp32_steps[i]["loss"], bf16 = bf16_steps[i]["loss"];
+      std::printf("  step %zu: fp32 loss %.5f, bf16 %.5f (%.2f %%)\n", i + 1, fp32, bf16, 100 * std::abs(bf16 / fp32 - 1));
+      EXPECT_NEAR(bf16, fp32, 5e-2 * fp32) << "step " << i + 1;
+    }
     // Master weights stay float32.
     const auto checkpoint = io::Checkpoint::read((root / "bf16/checkpoints/step_00000006.h5").string());
     EXPECT_EQ(checkpoint.tensors.at("enhancer/cond1.weight").scalar_type(), torch::kFloat32);
@@ -217,7 +292,7 @@ TEST(Trainer, Bf16RunTrainsCloseToFp32) {
   if (context.is_root()) fs::remove_all(root);
 }
 
-TEST(Trainer, RefusesToResumeWithAnotherMethodOrMissingFolder) {
+TEST(Trainer, RefusesAMissingDataFolder) {
   RAVE_REQUIRE_FIXTURES();
   dist::Context context(nullptr, nullptr, {"cpu", 1});
   auto comm = dist::make_communicator(context, "mpi");
@@ -225,9 +300,28 @@ TEST(Trainer, RefusesToResumeWithAnotherMethodOrMissingFolder) {
   TrainerOptions missing = tiny(root / "run", 2);
   missing.backlit = (root / "nowhere").string();
   EXPECT_THROW(train(context, missing), Error);
-  TrainerOptions other = tiny(root / "run", 2);
-  other.method = "clip-lit";
-  EXPECT_THROW(train(context, other), UsageError);
+  comm->barrier();
+  if (context.is_root()) fs::remove_all(root);
+}
+
+// A RAVE run resumed as CLIP-LIT-Latent (everything else that method needs given) is refused for the method alone.
+TEST(Trainer, RefusesToResumeAnotherMethodsCheckpoint) {
+  RAVE_REQUIRE_FIXTURES();
+  dist::Context context(nullptr, nullptr, {"cpu", 1});
+  auto comm = dist::make_communicator(context, "mpi");
+  const fs::path root = test::shared_temp_dir(*comm, "rave-trainer-method");
+  ASSERT_EQ(train(context, tiny(root / "run", 2)), 0);
+  TrainerOptions other = tiny(root / "run", 4);
+  other.method = "clip-lit-latent";
+  other.clip_lit.vocab = test::fixture("clip", "bpe_simple_vocab_16e6.txt.gz");
+  other.resume = "auto";
+  try {
+    train(context, other);
+    ADD_FAILURE() << "a rave checkpoint was resumed as clip-lit-latent";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("was written by --method rave, this run is --method clip-lit-latent"),
+              std::string::npos) << e.what();
+  }
   comm->barrier();
   if (context.is_root()) fs::remove_all(root);
 }

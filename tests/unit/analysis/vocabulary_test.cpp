@@ -1,11 +1,13 @@
 // Vocabulary embeddings with the tiny fixture ViT and CLIP's real vocabulary: the per-id view equals the text
 // encoder on the reference's input for each id (and the fixture's own embedding of "dark"), the dict view has
-// the reference's 48,930 keys, batching does not change the numbers, and the cache is keyed by the weights.
+// the reference's 48,930 keys, batching does not change the numbers, the cache is keyed by the weights, and the
+// token shift over the whole vocabulary reproduces the reference's.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <map>
 
+#include "analysis/residual_correction.h"
 #include "analysis/start_token_encoder.h"
 #include "analysis/vocabulary.h"
 #include "analysis/vocabulary_cache.h"
@@ -16,7 +18,6 @@
 
 namespace rave::analysis {
 namespace {
-
 
 // One sweep shared by the tests of this file (about a second with the tiny model).
 class Vocabulary : public ::testing::Test {
@@ -152,6 +153,26 @@ TEST_F(Vocabulary, EncoderHashSeesTheTextTowerOnly) {
   EXPECT_EQ(text_encoder_hash(*copy), original) << "the image tower does not change text embeddings";
   copy->ln_final->weight.add_(1e-3);
   EXPECT_NE(text_encoder_hash(*copy), original);
+}
+
+// rave correct --remove-tokens 15 reproduces the reference's token shift (train_rave.py with
+// remove_first_n_tokens = 15, on the fixture model: residual_shift15/* of losses/loss_golden.h5).
+TEST_F(Vocabulary, TokenShiftOf15ReproducesTheReference) {
+  const auto golden = io::h5::File::open(test::fixture("losses", "loss_golden.h5"));
+  guidance::ResidualVector source;
+  source.residual = golden.read("residual/residual_vector").flatten().to(torch::kFloat32);
+  source.v_pos = golden.read("residual/vector_pos").flatten();
+  source.v_neg = golden.read("residual/vector_neg").flatten();
+  source.tau = golden.read("residual/thr").item<double>();
+  source.n_pos = source.n_neg = 6;
+  const TokenShift shift = shift_by_tokens(*vocabulary_, source, 15);
+  const double residual_error =
+      test::max_abs_error(shift.vector.residual, golden.read("residual_shift15/residual_vector").flatten());
+  const double direction_error = test::max_abs_error(shift.direction, golden.read("residual_shift15/remove_emb").flatten());
+  std::printf("  token shift 15: residual max abs error %.3g, removed direction %.3g\n", residual_error, direction_error);
+  EXPECT_LE(residual_error, 1e-5);
+  EXPECT_LE(direction_error, 1e-5);
+  EXPECT_NEAR(shift.vector.tau, golden.read("residual_shift15/thr").item<double>(), 1e-5);
 }
 
 }  // namespace
