@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
+# One compile job (setup.sh) and one test per core, counted before OMP_NUM_THREADS is set: GNU nproc obeys it, and
+# counted after, the builds and tests ran one at a time.
+export JOBS=${JOBS:-$(nproc)}
 # Tests run with one intra-op thread per rank: several test programs run side by side on small machines.
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -20,7 +23,7 @@ for torch in ${TEST_TORCH:-debian pip}; do
   esac
   tree_start=$(date +%s)
   TORCH=$torch BUILD_DIR=$build_dir scripts/setup.sh
-  (cd "$build_dir" && ctest --output-on-failure -j "${JOBS:-$(nproc)}" "${labels[@]}" "$@") || status=$?
+  (cd "$build_dir" && ctest --output-on-failure -j "$JOBS" "${labels[@]}" "$@") || status=$?
   echo "test.sh: $torch LibTorch tree ($build_dir) built and tested in $(( $(date +%s) - tree_start ))s"
 done
 echo "test.sh: finished in $(( $(date +%s) - start ))s"

@@ -18,6 +18,7 @@
 #include "dist/stop_signal.h"
 #include "io/checkpoint.h"
 #include "launch/trainer.h"
+#include "tests/support/checkpoints.h"
 #include "tests/support/run_watch.h"
 #include "tests/support/test_support.h"
 
@@ -123,11 +124,7 @@ TEST_P(ClipLitTrainer, RunsAllPhasesAndResumesInsideARefinement) {
     EXPECT_EQ(a.method, method);
     EXPECT_EQ(a.at("trainer/step").item<int64_t>(), 11);
     EXPECT_EQ(a.at("trainer/round").item<int64_t>(), 4);  // round 3's enhancer phase is over
-    ASSERT_EQ(a.tensors.size(), b.tensors.size());
-    for (const auto& [name, tensor] : a.tensors) {
-      ASSERT_TRUE(b.tensors.count(name)) << name;
-      EXPECT_TRUE(torch::equal(tensor, b.tensors.at(name))) << name;
-    }
+    test::expect_same_tensors(a, b);
 
     // The pair and its optimiser are in the checkpoint, and the pair has learned.
     const std::string parameter = method == "clip-lit" ? "prompt_embedding" : "guidance_embeddings";
@@ -208,11 +205,7 @@ TEST(ClipLitTrainerStop, ASignalInsideTheGuidanceInitialisationStopsThereAndTheR
   if (context.is_root()) {
     const auto a = io::Checkpoint::read(checkpoint_at(root / "straight", 43).string());
     const auto b = io::Checkpoint::read(checkpoint_at(root / "stopped", 43).string());
-    ASSERT_EQ(a.tensors.size(), b.tensors.size());
-    for (const auto& [name, tensor] : a.tensors) {
-      ASSERT_TRUE(b.tensors.count(name)) << name;
-      EXPECT_TRUE(torch::equal(tensor, b.tensors.at(name))) << name;
-    }
+    test::expect_same_tensors(a, b);
   }
   comm->barrier();
   if (context.is_root()) fs::remove_all(root);
@@ -248,11 +241,7 @@ TEST(ClipLitTrainerExtensions, AGuidancePhaseStopsExtendingAtTheMaximumAlsoAcros
     EXPECT_EQ(stages, "IIIIIIIWW");
     const auto a = io::Checkpoint::read(checkpoint_at(root / "straight", 9).string());
     const auto b = io::Checkpoint::read(checkpoint_at(root / "resumed", 9).string());
-    ASSERT_EQ(a.tensors.size(), b.tensors.size());
-    for (const auto& [name, tensor] : a.tensors) {
-      ASSERT_TRUE(b.tensors.count(name)) << name;
-      EXPECT_TRUE(torch::equal(tensor, b.tensors.at(name))) << name;
-    }
+    test::expect_same_tensors(a, b);
   }
   comm->barrier();
   if (context.is_root()) fs::remove_all(root);

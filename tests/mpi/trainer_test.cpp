@@ -20,6 +20,7 @@
 #include "io/checkpoint.h"
 #include "launch/trainer.h"
 #include "models/enhancer.h"
+#include "tests/support/checkpoints.h"
 #include "tests/support/run_watch.h"
 #include "tests/support/test_support.h"
 
@@ -70,11 +71,7 @@ TEST(Trainer, ResumeContinuesTheUninterruptedTrajectory) {
     EXPECT_EQ(a.round, 2);  // 4 warm-up steps, one round of 5, then round 2
     EXPECT_EQ(a.stage, "guided");
     EXPECT_EQ(a.world_size, context.world_size());
-    ASSERT_EQ(a.tensors.size(), b.tensors.size());
-    for (const auto& [name, tensor] : a.tensors) {
-      ASSERT_TRUE(b.tensors.count(name)) << name;
-      EXPECT_TRUE(torch::equal(tensor, b.tensors.at(name))) << name;
-    }
+    test::expect_same_tensors(a, b);
     // The resumed run trained on: its weights left the checkpoint it resumed from (an optimizer that never
     // stepped would pass the equality above too).
     const auto resumed_from = io::Checkpoint::read((root / "resumed_from.h5").string());
@@ -89,15 +86,6 @@ TEST(Trainer, ResumeContinuesTheUninterruptedTrajectory) {
   }
   comm->barrier();
   if (context.is_root()) fs::remove_all(root);
-}
-
-// Every tensor of two checkpoints equal (same names, bit for bit).
-void expect_same_tensors(const io::Checkpoint& a, const io::Checkpoint& b) {
-  ASSERT_EQ(a.tensors.size(), b.tensors.size());
-  for (const auto& [name, tensor] : a.tensors) {
-    ASSERT_TRUE(b.tensors.count(name)) << name;
-    EXPECT_TRUE(torch::equal(tensor, b.tensors.at(name))) << name;
-  }
 }
 
 // A warm-up whose PSNR window is always "below" the threshold: re-initialisation is due after every second step,
@@ -141,7 +129,7 @@ TEST(Trainer, ReinitialisationFollowsTheSnapshotAndStartsAFreshNetwork) {
       EXPECT_TRUE(torch::equal(last.tensors.at("enhancer/" + name), tensor)) << name << " is not a fresh network's";
       EXPECT_FALSE(torch::equal(best.tensors.at("enhancer/" + name), tensor)) << name << ": the snapshot is fresh";
     }
-    expect_same_tensors(io::Checkpoint::read((root / "straight/checkpoints/step_00000004.h5").string()),
+    test::expect_same_tensors(io::Checkpoint::read((root / "straight/checkpoints/step_00000004.h5").string()),
                         io::Checkpoint::read((root / "resumed/checkpoints/step_00000004.h5").string()));
   }
   comm->barrier();
@@ -177,7 +165,7 @@ TEST(Trainer, ExtensionsStopAtTheMaximumAlsoAcrossAResume) {
     EXPECT_EQ(straight.round, 2);  // round 1 ended there
     EXPECT_EQ(test::count_lines(root / "straight/metrics.jsonl"), 13);
     EXPECT_EQ(test::count_lines(root / "resumed/metrics.jsonl"), 13);
-    expect_same_tensors(straight, io::Checkpoint::read((root / "resumed/checkpoints/step_00000013.h5").string()));
+    test::expect_same_tensors(straight, io::Checkpoint::read((root / "resumed/checkpoints/step_00000013.h5").string()));
   }
   comm->barrier();
   if (context.is_root()) fs::remove_all(root);
