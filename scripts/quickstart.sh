@@ -4,7 +4,8 @@
 # measure them before and after, and write the HTML report. About 5 minutes on 2 CPU cores.
 #   scripts/quickstart.sh
 # Environment: BUILD_DIR (build), DATA (data/synth), RUN_DIR (runs/quickstart), RANKS (2), COUNT (scenes, 60),
-#              TRAIN_ARGS (extra rave train flags, e.g. "--max-steps 12 --reconstruction-steps 6" for a smoke test).
+#              TRAIN_ARGS (extra rave train flags, e.g. "--max-steps 12 --reconstruction-steps 6" for a smoke test),
+#              MIN_GAIN_DB (fail unless the held-out PSNR_Y gain reaches it, e.g. 3; the CTest quickstart.short sets it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,12 +49,17 @@ step "5/5 report"
 
 # The mean PSNR_Y of an eval JSON summary ("psnr_y": {"mean": ...}), printed with two decimals.
 psnr() { tr -d ' \n' < "$1" | grep -o '"psnr_y":{"mean":[-0-9.e]*' | cut -d: -f3 | xargs printf '%.2f'; }
+before=$(psnr "$run/eval_backlit.json") after=$(psnr "$run/eval_enhanced.json")
 cat <<EOF
 
-Done. Held-out PSNR_Y: $(psnr "$run/eval_backlit.json") dB (backlit) -> $(psnr "$run/eval_enhanced.json") dB (enhanced)
+Done. Held-out PSNR_Y: $before dB (backlit) -> $after dB (enhanced)
   data            $data/{train,test}/{backlit,welllit}
   run directory   $run  (metrics.jsonl, samples/, checkpoints/, residual.h5)
   enhanced        $run/test_enhanced
   metrics         $run/eval_backlit.json, $run/eval_enhanced.json (and the per-image CSVs beside them)
   report          $run/report.html
 EOF
+if [ -n "${MIN_GAIN_DB:-}" ] && ! awk -v b="$before" -v a="$after" -v m="$MIN_GAIN_DB" 'BEGIN { exit !(a - b >= m) }'; then
+  echo "quickstart: the held-out PSNR_Y gain $before -> $after dB is below MIN_GAIN_DB=$MIN_GAIN_DB" >&2
+  exit 1
+fi
