@@ -17,6 +17,9 @@ struct ContextOptions {
   int threads = 0;
 };
 
+// More intra-op threads than this is a typo, not a machine: LibTorch would spend minutes starting them.
+constexpr int kMaxThreads = 1024;
+
 class Context {
  public:
   Context(int* argc, char*** argv, const ContextOptions& options = {});

@@ -2,6 +2,9 @@
 
 #include <torch/torch.h>
 
+#include <string>
+#include <system_error>
+
 #include "dist/error.h"
 #include "dist/random.h"
 #include "io/image.h"
@@ -14,16 +17,31 @@ BatchLoader::BatchLoader(ImageFolder& folder, dist::ShardSampler sampler, const 
   if (options.batch_size <= 0 || options.image_size <= 0 || options.threads <= 0 || options.prefetch_batches <= 0) {
     throw UsageError("batch loader: batch size, image size, threads and prefetch must be positive");
   }
-  for (int i = 0; i < options.threads; ++i) workers_.emplace_back(&BatchLoader::work, this);
+  if (options.threads > kMaxLoaderThreads) {
+    throw UsageError("--loader-threads " + std::to_string(options.threads) + " is more than " +
+                         std::to_string(kMaxLoaderThreads),
+                     "a few decoding threads per rank keep up with training (the default is 2)");
+  }
+  try {
+    for (int i = 0; i < options.threads; ++i) workers_.emplace_back(&BatchLoader::work, this);
+  } catch (const std::system_error& e) {
+    // The workers already started must be joined: destroying a joinable std::thread ends the process.
+    stop_workers();
+    throw UsageError("cannot start " + std::to_string(options.threads) + " loader threads: " + e.what(),
+                     "lower --loader-threads");
+  }
 }
 
-BatchLoader::~BatchLoader() {
+BatchLoader::~BatchLoader() { stop_workers(); }
+
+void BatchLoader::stop_workers() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
   }
   changed_.notify_all();
   for (auto& worker : workers_) worker.join();
+  workers_.clear();
 }
 
 void BatchLoader::work() {

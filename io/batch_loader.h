@@ -21,6 +21,9 @@
 
 namespace rave::io {
 
+// More decoding threads than this is a typo, not a machine.
+constexpr int kMaxLoaderThreads = 256;
+
 struct BatchLoaderOptions {
   int64_t image_size = 512;
   int64_t batch_size = 8;
@@ -56,6 +59,8 @@ class BatchLoader {
     dist::SamplerState next_state;
   };
   void work();
+  // Tells the workers to finish and joins them.
+  void stop_workers();
   Batch make(const Job& job);
   // One training image: decode, Lanczos resize, augmentation, [0,1]; nullopt when the file is unreadable.
   std::optional<torch::Tensor> load_item(int64_t item, int64_t epoch);

@@ -22,6 +22,31 @@ struct Value {
   std::vector<ValuePtr> items;                            // Tuple, List
   std::vector<std::pair<ValuePtr, ValuePtr>> entries;     // Dict, in insertion order
   torch::Tensor tensor;                                   // Storage (flat), Tensor
+
+  Value() = default;
+  Value(const Value&) = delete;
+  Value& operator=(const Value&) = delete;
+  // A crafted pickle nests containers as deep as its length allows (a 400 KB file: 200,000 levels), and the
+  // default destructor would release them recursively, one stack frame per level, until the stack overflows.
+  // Children that only this value holds are released here one at a time instead, from a list on the heap.
+  ~Value() {
+    std::vector<ValuePtr> pending;
+    const auto take_children = [&pending](Value& value) {
+      for (ValuePtr& item : value.items) pending.push_back(std::move(item));
+      for (auto& [key, entry] : value.entries) {
+        pending.push_back(std::move(key));
+        pending.push_back(std::move(entry));
+      }
+      value.items.clear();
+      value.entries.clear();
+    };
+    take_children(*this);
+    while (!pending.empty()) {
+      ValuePtr value = std::move(pending.back());
+      pending.pop_back();
+      if (value && value.use_count() == 1) take_children(*value);
+    }  // `value` is released here with no children left, so its destructor does not recurse
+  }
 };
 
 const char* kind_name(Value::Kind kind) {

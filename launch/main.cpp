@@ -74,6 +74,11 @@ int run_command(const Command& command, int argc, char** argv) {
     }
     std::optional<rave::dist::Context> context;
     if (command.distributed) {
+      const int threads = values["threads"].as<int>();
+      if (threads < 0 || threads > rave::dist::kMaxThreads) {
+        throw rave::UsageError("--threads " + std::to_string(threads) + " is out of range",
+                               "0 (cores / ranks on this machine) to " + std::to_string(rave::dist::kMaxThreads));
+      }
       // The compute-heavy subcommands only: re-executing loads LibTorch twice (~0.35 s).
       rave::dist::prefer_passive_openmp_waits(argv);
       context.emplace(&argc, &argv,

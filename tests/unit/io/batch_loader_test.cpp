@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "dist/error.h"
 #include "io/image.h"
 #include "io/resize.h"
 #include "tests/support/test_support.h"
@@ -52,6 +53,18 @@ TEST(BatchLoader, FollowsTheSamplerAndResizesWithLanczos) {
     ASSERT_EQ(batch.images.sizes(), torch::IntArrayRef({3, 3, 16, 16}));
     const auto expected = to_float_chw(resize_pil(*folder.read_u8(size_t(batch.items[1])), 16, 16, PilFilter::lanczos));
     EXPECT_TRUE(torch::equal(batch.images[1], expected));
+  }
+}
+
+TEST(BatchLoader, RefusesAbsurdThreadCountsWithAUsageError) {
+  test::ScratchDir dir;
+  make_folder(dir, false);
+  ImageFolder folder(dir.path(), kTrainingExifOrientation);
+  try {
+    take(folder, small(100000), 1);
+    ADD_FAILURE() << "100000 loader threads were accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--loader-threads 100000 is more than 256"), std::string::npos) << e.what();
   }
 }
 

@@ -116,6 +116,20 @@ TEST(TorchZip, RefusesCodeAndNonTensorObjects) {
                  "BUILD on a tensor");
 }
 
+// 200,000 lists, each appended to the one below it: a 400 KB pickle nested 200,000 deep. Refused (it is not a
+// dict), and tearing it down must not overflow the stack.
+TEST(TorchZip, RefusesDeeplyNestedContainersWithoutCrashing) {
+  constexpr int kDepth = 200000;
+  Pickle deep;
+  deep.bytes += std::string(kDepth, ']') + std::string(kDepth - 1, 'a');
+  expect_pickle_refused(deep.stop(), "holds a list, not a state dict");
+  // The same depth of tuples inside a dict value.
+  Pickle tuples;
+  tuples.op("}").text("deep").op(")");
+  for (int i = 0; i < kDepth; ++i) tuples.op("\x85");
+  expect_pickle_refused(tuples.op("s").stop(), "entry 'deep' is a tuple");
+}
+
 TEST(TorchZip, RefusesInconsistentTensors) {
   // A view reaching past the end of its storage must not read foreign memory.
   expect_pickle_refused(Pickle().ordered_dict().text("t").tensor("0", 6, 4, {3}, {1}).op("s").stop(),
