@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <fstream>
 #include <string>
 
@@ -12,8 +13,10 @@ namespace rave::launch {
 
 class MetricsLog {
  public:
-  // Appends to `path` (rank 0 only should construct one).
-  explicit MetricsLog(const std::string& path);
+  // Appends to `path` (rank 0 only should construct one) after the lines of steps 1..`resumed_at`: the lines
+  // of steps after the checkpoint a run resumes from (written before it was killed) are dropped, because the
+  // resumed run writes those steps again; a fresh run (`resumed_at` 0) starts an empty file.
+  MetricsLog(const std::string& path, int64_t resumed_at);
   void write(const nlohmann::json& line);
 
  private:

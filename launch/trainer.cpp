@@ -142,7 +142,7 @@ Trainer::Trainer(const dist::Context& context, const TrainerOptions& options)
     if (reinitialisation_pending_) reinitialise();
   }
   reducer_->broadcast_parameters(0);
-  if (context_.is_root()) metrics_.emplace((fs::path(options_.run_dir) / "metrics.jsonl").string());
+  if (context_.is_root()) metrics_.emplace((fs::path(options_.run_dir) / "metrics.jsonl").string(), iteration());
 }
 
 torch::optim::AdamOptions Trainer::adam_options() const {

@@ -1,7 +1,7 @@
 // End to end RAVE training on the fixture photos with the tiny CLIP models, under mpirun -np 1 and 2:
 // replicas stay identical, a run interrupted and resumed from its checkpoint ends exactly where the
-// uninterrupted run ends, re-initialisation and round extensions behave as ALGORITHMS §4.2.3-4.2.5 (and issue
-// 18) say, also across a resume, and a --precision bf16 run trains close to the fp32 one.
+// uninterrupted run ends (its metrics.jsonl holding each step once), re-initialisation and round extensions
+// behave as ALGORITHMS §4.2.3-4.2.5 (and issue 18) say, also across a resume, and bf16 trains close to fp32.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -52,6 +52,14 @@ TrainerOptions tiny(const fs::path& run_dir, int64_t max_steps) {
   return o;
 }
 
+// The metrics.jsonl lines of a run, parsed.
+std::vector<nlohmann::json> metrics(const fs::path& file) {
+  std::ifstream in(file);
+  std::vector<nlohmann::json> steps;
+  for (std::string line; std::getline(in, line);) steps.push_back(nlohmann::json::parse(line));
+  return steps;
+}
+
 TEST(Trainer, ResumeContinuesTheUninterruptedTrajectory) {
   RAVE_REQUIRE_FIXTURES();
   dist::Context context(nullptr, nullptr, {"cpu", 1});
@@ -60,7 +68,11 @@ TEST(Trainer, ResumeContinuesTheUninterruptedTrajectory) {
 
   ASSERT_EQ(train(context, tiny(root / "straight", 10)), 0);
   ASSERT_EQ(train(context, tiny(root / "resumed", 6)), 0);
-  if (context.is_root()) fs::copy_file(root / "resumed/checkpoints/step_00000006.h5", root / "resumed_from.h5");
+  if (context.is_root()) {
+    fs::copy_file(root / "resumed/checkpoints/step_00000006.h5", root / "resumed_from.h5");
+    // A run killed after writing the lines of steps 7 and 8 but before their checkpoint, and a torn last line.
+    std::ofstream(root / "resumed/metrics.jsonl", std::ios::app) << "{\"step\": 7}\n{\"step\": 8}\n{\"step\": 9, \"lo";
+  }
   TrainerOptions resumed = tiny(root / "resumed", 10);
   resumed.resume = "auto";
   ASSERT_EQ(train(context, resumed), 0);
@@ -81,7 +93,10 @@ TEST(Trainer, ResumeContinuesTheUninterruptedTrajectory) {
     EXPECT_TRUE(fs::exists(root / "straight/samples/step_8.png"));
     EXPECT_TRUE(fs::exists(root / "straight/checkpoints/best_round1.h5"));
     EXPECT_EQ(test::count_lines(root / "straight/metrics.jsonl"), 10);
-    EXPECT_EQ(test::count_lines(root / "resumed/metrics.jsonl"), 10);  // 6 lines, then 4 appended after resume
+    // 6 lines, the 3 written after the checkpoint dropped, then 4 appended after resume: steps 1..10 once each.
+    const auto resumed_steps = metrics(root / "resumed/metrics.jsonl");
+    ASSERT_EQ(resumed_steps.size(), 10u);
+    for (size_t i = 0; i < resumed_steps.size(); ++i) EXPECT_EQ(resumed_steps[i]["step"], int64_t(i + 1));
     EXPECT_GT(b.tensors.count("guidance/residual"), 0u);
   }
   comm->barrier();
@@ -169,14 +184,6 @@ TEST(Trainer, ExtensionsStopAtTheMaximumAlsoAcrossAResume) {
   }
   comm->barrier();
   if (context.is_root()) fs::remove_all(root);
-}
-
-// The metrics.jsonl lines of a run, parsed.
-std::vector<nlohmann::json> metrics(const fs::path& file) {
-  std::ifstream in(file);
-  std::vector<nlohmann::json> steps;
-  for (std::string line; std::getline(in, line);) steps.push_back(nlohmann::json::parse(line));
-  return steps;
 }
 
 // The 2 x world-size photos of a fixed batch (the first of the fixture's backlit photos by name), copied by rank
