@@ -19,9 +19,10 @@ cv::Scalar bgr(const Rgb& c) { return cv::Scalar(c.b, c.g, c.r); }
 // putText draws only horizontally: the y label is drawn on a strip that is then turned a quarter left.
 void put_vertical(cv::Mat& image, const std::string& content, double x, double centre_y) {
   int baseline = 0;
-  const cv::Size size = cv::getTextSize(drawable(content), kFont, kScale, 1, &baseline);
+  const std::string text = drawable(content);
+  const cv::Size size = cv::getTextSize(text, kFont, kScale, 1, &baseline);
   cv::Mat strip(size.height + baseline + 4, size.width + 4, CV_8UC3, cv::Scalar(255, 255, 255));
-  cv::putText(strip, drawable(content), cv::Point(2, size.height + 2), kFont, kScale, kInk, 1, cv::LINE_AA);
+  cv::putText(strip, text, cv::Point(2, size.height + 2), kFont, kScale, kInk, 1, cv::LINE_AA);
   cv::Mat turned;
   cv::rotate(strip, turned, cv::ROTATE_90_COUNTERCLOCKWISE);
   const int left = static_cast<int>(x), top = static_cast<int>(centre_y - turned.rows / 2.0);
