@@ -18,7 +18,7 @@
 #include "dist/stop_signal.h"
 #include "io/checkpoint.h"
 #include "launch/trainer.h"
-#include "tests/support/checkpoints.h"
+#include "tests/support/run_files.h"
 #include "tests/support/run_watch.h"
 #include "tests/support/test_support.h"
 
@@ -68,19 +68,6 @@ TrainerOptions tiny(const std::string& method, const fs::path& run_dir) {
   return o;
 }
 
-std::vector<nlohmann::json> metrics(const fs::path& run_dir) {
-  std::ifstream in(run_dir / "metrics.jsonl");
-  std::vector<nlohmann::json> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
-  return lines;
-}
-
-fs::path checkpoint_at(const fs::path& run_dir, int64_t iteration) {
-  char name[32];
-  std::snprintf(name, sizeof name, "step_%08lld.h5", static_cast<long long>(iteration));
-  return run_dir / "checkpoints" / name;
-}
-
 // What a run stopped by a crash just after `iteration` leaves on disk: the uninterrupted run's files up to then.
 void copy_as_interrupted(const fs::path& from, const fs::path& to, int64_t iteration, int64_t round) {
   fs::copy(from, to, fs::copy_options::recursive);
@@ -91,7 +78,7 @@ void copy_as_interrupted(const fs::path& from, const fs::path& to, int64_t itera
   for (const auto& entry : fs::directory_iterator(to / "results")) {
     if (std::stoll(entry.path().filename().string().substr(5)) > round) fs::remove_all(entry.path());
   }
-  const std::vector<nlohmann::json> lines = metrics(from);
+  const std::vector<nlohmann::json> lines = test::metrics_lines(from);
   std::ofstream out(to / "metrics.jsonl", std::ios::trunc);
   for (int64_t i = 0; i < iteration; ++i) out << lines[size_t(i)].dump() << '\n';
 }
@@ -114,13 +101,13 @@ TEST_P(ClipLitTrainer, RunsAllPhasesAndResumesInsideARefinement) {
 
   if (context.is_root()) {
     const fs::path straight = root / "straight";
-    const auto interrupted = io::Checkpoint::read(checkpoint_at(straight, kInterruptedAt).string());
+    const auto interrupted = io::Checkpoint::read(test::checkpoint_at(straight, kInterruptedAt).string());
     EXPECT_EQ(interrupted.stage, "refinement");
     EXPECT_EQ(interrupted.round, 2);
     EXPECT_EQ(interrupted.at("clip_lit/step_in_phase").item<int64_t>(), 2);
 
-    const auto a = io::Checkpoint::read(checkpoint_at(straight, kIterations).string());
-    const auto b = io::Checkpoint::read(checkpoint_at(root / "resumed", kIterations).string());
+    const auto a = io::Checkpoint::read(test::checkpoint_at(straight, kIterations).string());
+    const auto b = io::Checkpoint::read(test::checkpoint_at(root / "resumed", kIterations).string());
     EXPECT_EQ(a.method, method);
     EXPECT_EQ(a.at("trainer/step").item<int64_t>(), 11);
     EXPECT_EQ(a.at("trainer/round").item<int64_t>(), 4);  // round 3's enhancer phase is over
@@ -131,7 +118,7 @@ TEST_P(ClipLitTrainer, RunsAllPhasesAndResumesInsideARefinement) {
     const torch::Tensor learned = a.at("guidance/" + parameter);
     EXPECT_EQ(learned.dim(), method == "clip-lit" ? 3 : 2);
     EXPECT_GT(a.tensors.count("optimizer/guidance/exp_avg/" + parameter), 0u);
-    const auto first = io::Checkpoint::read(checkpoint_at(straight, 1).string());
+    const auto first = io::Checkpoint::read(test::checkpoint_at(straight, 1).string());
     EXPECT_FALSE(torch::equal(first.at("guidance/" + parameter), learned));
     if (method == "clip-lit") {
       EXPECT_FALSE(torch::equal(learned[0], learned[1]));  // the identical initial prompts have separated
@@ -139,7 +126,7 @@ TEST_P(ClipLitTrainer, RunsAllPhasesAndResumesInsideARefinement) {
 
     // One metrics line per iteration, phases in the planned order; refinements with 3- then 4-image tuples.
     for (const fs::path& run : {straight, root / "resumed"}) {
-      const std::vector<nlohmann::json> lines = metrics(run);
+      const std::vector<nlohmann::json> lines = test::metrics_lines(run);
       ASSERT_EQ(int64_t(lines.size()), kIterations) << run;
       const std::map<std::string, char> letters{
           {"guidance-init", 'I'}, {"reconstruction", 'W'}, {"guided", 'E'}, {"refinement", 'R'}};
@@ -197,14 +184,14 @@ TEST(ClipLitTrainerStop, ASignalInsideTheGuidanceInitialisationStopsThereAndTheR
     EXPECT_EQ(stopped.stage, "guidance-init");
     EXPECT_GE(stopped.step, 3);
     EXPECT_LT(stopped.step, 40);
-    EXPECT_EQ(int64_t(metrics(root / "stopped").size()), stopped.step);
+    EXPECT_EQ(int64_t(test::metrics_lines(root / "stopped").size()), stopped.step);
   }
   TrainerOptions resumed = options("stopped");
   resumed.resume = "auto";
   ASSERT_EQ(train(context, resumed), 0);
   if (context.is_root()) {
-    const auto a = io::Checkpoint::read(checkpoint_at(root / "straight", 43).string());
-    const auto b = io::Checkpoint::read(checkpoint_at(root / "stopped", 43).string());
+    const auto a = io::Checkpoint::read(test::checkpoint_at(root / "straight", 43).string());
+    const auto b = io::Checkpoint::read(test::checkpoint_at(root / "stopped", 43).string());
     test::expect_same_tensors(a, b);
   }
   comm->barrier();
@@ -230,17 +217,19 @@ TEST(ClipLitTrainerExtensions, AGuidancePhaseStopsExtendingAtTheMaximumAlsoAcros
   };
   ASSERT_EQ(train(context, options("straight")), 0);
   TrainerOptions resumed = options("resumed");
-  resumed.resume = checkpoint_at(root / "straight", 6).string();
+  resumed.resume = test::checkpoint_at(root / "straight", 6).string();
   ASSERT_EQ(train(context, resumed), 0);
   if (context.is_root()) {
-    const auto after_six = io::Checkpoint::read(checkpoint_at(root / "straight", 6).string());
+    const auto after_six = io::Checkpoint::read(test::checkpoint_at(root / "straight", 6).string());
     EXPECT_EQ(after_six.stage, "guidance-init");
     EXPECT_EQ(after_six.at("clip_lit/extensions").item<int64_t>(), 2);
     std::string stages;
-    for (const auto& line : metrics(root / "straight")) stages += line["stage"] == "guidance-init" ? 'I' : 'W';
+    for (const auto& line : test::metrics_lines(root / "straight")) {
+      stages += line["stage"] == "guidance-init" ? 'I' : 'W';
+    }
     EXPECT_EQ(stages, "IIIIIIIWW");
-    const auto a = io::Checkpoint::read(checkpoint_at(root / "straight", 9).string());
-    const auto b = io::Checkpoint::read(checkpoint_at(root / "resumed", 9).string());
+    const auto a = io::Checkpoint::read(test::checkpoint_at(root / "straight", 9).string());
+    const auto b = io::Checkpoint::read(test::checkpoint_at(root / "resumed", 9).string());
     test::expect_same_tensors(a, b);
   }
   comm->barrier();

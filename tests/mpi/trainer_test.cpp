@@ -20,7 +20,7 @@
 #include "io/checkpoint.h"
 #include "launch/trainer.h"
 #include "models/enhancer.h"
-#include "tests/support/checkpoints.h"
+#include "tests/support/run_files.h"
 #include "tests/support/run_watch.h"
 #include "tests/support/test_support.h"
 
@@ -50,14 +50,6 @@ TrainerOptions tiny(const fs::path& run_dir, int64_t max_steps) {
   o.schedule.round_steps = 5;
   o.schedule.display_every = 2;  // best-model checks (every 20 steps in the reference) inside this short run
   return o;
-}
-
-// The metrics.jsonl lines of a run, parsed.
-std::vector<nlohmann::json> metrics(const fs::path& file) {
-  std::ifstream in(file);
-  std::vector<nlohmann::json> steps;
-  for (std::string line; std::getline(in, line);) steps.push_back(nlohmann::json::parse(line));
-  return steps;
 }
 
 TEST(Trainer, ResumeContinuesTheUninterruptedTrajectory) {
@@ -94,7 +86,7 @@ TEST(Trainer, ResumeContinuesTheUninterruptedTrajectory) {
     EXPECT_TRUE(fs::exists(root / "straight/checkpoints/best_round1.h5"));
     EXPECT_EQ(test::count_lines(root / "straight/metrics.jsonl"), 10);
     // 6 lines, the 3 written after the checkpoint dropped, then 4 appended after resume: steps 1..10 once each.
-    const auto resumed_steps = metrics(root / "resumed/metrics.jsonl");
+    const auto resumed_steps = test::metrics_lines(root / "resumed");
     ASSERT_EQ(resumed_steps.size(), 10u);
     for (size_t i = 0; i < resumed_steps.size(); ++i) EXPECT_EQ(resumed_steps[i]["step"], int64_t(i + 1));
     EXPECT_GT(b.tensors.count("guidance/residual"), 0u);
@@ -224,7 +216,7 @@ TEST(Trainer, StepsMoveEveryWeightAndLowerTheLossOnAFixedBatch) {
 
   if (context.is_root()) {
     const auto checkpoint = [&](int step) {
-      return io::Checkpoint::read((root / ("run/checkpoints/step_0000000" + std::to_string(step) + ".h5")).string());
+      return io::Checkpoint::read(test::checkpoint_at(root / "run", step).string());
     };
     int parameters = 0;
     for (int step = 2; step <= 8; ++step) {
@@ -236,7 +228,7 @@ TEST(Trainer, StepsMoveEveryWeightAndLowerTheLossOnAFixedBatch) {
       }
     }
     EXPECT_GT(parameters, 0);
-    const auto steps = metrics(root / "run/metrics.jsonl");
+    const auto steps = test::metrics_lines(root / "run");
     ASSERT_EQ(steps.size(), 8u);
     const auto loss = [&](int i) { return steps[i]["loss"].get<double>(); };
     EXPECT_EQ(steps.back()["stage"], "reconstruction");
@@ -261,7 +253,7 @@ TEST(Trainer, Bf16RunTrainsCloseToFp32) {
   ASSERT_EQ(train(context, bf16), 0);
 
   if (context.is_root()) {
-    const auto fp32_steps = metrics(root / "fp32/metrics.jsonl"), bf16_steps = metrics(root / "bf16/metrics.jsonl");
+    const auto fp32_steps = test::metrics_lines(root / "fp32"), bf16_steps = test::metrics_lines(root / "bf16");
     ASSERT_EQ(bf16_steps.size(), 6u);
     for (const auto& step : bf16_steps) {
       for (const char* key : {"loss", "guidance_loss", "identity_loss", "psnr_y"}) {
@@ -276,7 +268,8 @@ TEST(Trainer, Bf16RunTrainsCloseToFp32) {
     // carry that on.
     for (size_t i = 1; i < bf16_steps.size(); ++i) {
       const double fp32 = fp32_steps[i]["loss"], bf16 = bf16_steps[i]["loss"];
-      std::printf("  step %zu: fp32 loss %.5f, bf16 %.5f (%.2f %%)\n", i + 1, fp32, bf16, 100 * std::abs(bf16 / fp32 - 1));
+      std::printf("  step %zu: fp32 loss %.5f, bf16 %.5f (%.2f %%)\n", i + 1, fp32, bf16,
+                  100 * std::abs(bf16 / fp32 - 1));
       EXPECT_NEAR(bf16, fp32, 5e-2 * fp32) << "step " << i + 1;
     }
     // Master weights stay float32.

@@ -72,17 +72,6 @@ void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), std::streamsize(bytes.size()));
 }
 
-std::string command_output(const std::string& command) {
-  std::string out;
-  if (FILE* pipe = popen(command.c_str(), "r")) {
-    char buffer[4096];
-    size_t n;
-    while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
-    pclose(pipe);
-  }
-  return out;
-}
-
 TEST(Checkpoint, RoundTripIsBitIdentical) {
   test::ScratchDir dir;
   const std::string path = (dir / "c.h5").string();
@@ -291,25 +280,25 @@ TEST(CheckpointFolder, KeepsTheLastKAndTheSnapshots) {
 
 // ARCHITECTURE §5: standard tools show the documented layout.
 TEST(Checkpoint, H5lsShowsTheDocumentedLayout) {
-  if (command_output("command -v h5ls h5dump").empty()) GTEST_SKIP() << "hdf5-tools not installed";
+  if (test::run_command("command -v h5ls h5dump").output.empty()) GTEST_SKIP() << "hdf5-tools not installed";
   test::ScratchDir dir;
   const std::string path = (dir / "c.h5").string();
   sample(9).write(path);
-  const std::string listing = command_output("h5ls -r " + path);
+  const std::string listing = test::run_command("h5ls -r " + path).output;
   for (const char* line :
        {"/enhancer                Group", "/enhancer/cond1.weight   Dataset {32, 3, 3, 3}",
         "/optimizer/enhancer/exp_avg/cond1.bias Dataset {32}", "/guidance/residual       Dataset {512}",
         "/guidance/tau            Dataset {SCALAR}", "/rng/generator           Dataset {16}"}) {
     EXPECT_NE(listing.find(line), std::string::npos) << "missing: " << line << "\nin:\n" << listing;
   }
-  const std::string attributes = command_output("h5dump -A " + path);
+  const std::string attributes = test::run_command("h5dump -A " + path).output;
   for (const char* attribute : {"format", "format_version", "method", "step", "round", "stage", "world_size", "seed",
                                 "config", "created", "rave_version", "padding_mode"}) {
     EXPECT_NE(attributes.find("ATTRIBUTE \"" + std::string(attribute) + "\""), std::string::npos) << attribute;
   }
   EXPECT_NE(attributes.find("\"rave-checkpoint\""), std::string::npos);
   // Fletcher-32 is on for the (chunked) arrays.
-  EXPECT_NE(command_output("h5dump -p -d /enhancer/cond1.weight " + path).find("CHECKSUM FLETCHER32"),
+  EXPECT_NE(test::run_command("h5dump -p -d /enhancer/cond1.weight " + path).output.find("CHECKSUM FLETCHER32"),
             std::string::npos);
 }
 
