@@ -23,7 +23,7 @@ namespace {
 
 const std::map<std::string, std::string>& definitions() {
   static const std::map<std::string, std::string> table = {
-      {"psnr_y", "PSNR of the BT.601 Y channel, 10 log10(1/(MSE+1e-8)), data range 1 (ALGORITHMS 5.1, pyiqa)"},
+      {"psnr_y", "PSNR of the BT.601 Y channel, 10 log10(1/(MSE+1e-8)), data range 1 (as pyiqa's psnr, docs/evaluation.md)"},
       {"psnr_rgb", "PSNR over the RGB channels, 10 log10(1/(MSE+1e-8)), data range 1"},
       {"ssim", "SSIM (Wang et al. 2004) on RGB: 11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03, data range 1, "
                "mean over the valid region and the channels"},

@@ -12,7 +12,7 @@
 namespace rave::analysis {
 namespace {
 
-const char* const kExportHint = "export the network with torch.jit.trace (see 'Evaluating and reporting' in README.md)";
+const char* const kExportHint = "export the network with torch.jit.trace (see docs/evaluation.md)";
 
 torch::jit::Module load_module(const std::string& path, const torch::Device& device, const char* what) {
   if (!std::filesystem::is_regular_file(path)) {

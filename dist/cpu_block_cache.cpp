@@ -36,6 +36,13 @@ class CpuBlockCache final : public core::HostAllocator {
     return stats_;
   }
 
+  // Back to the state of a fresh cache, the blocks in use aside.
+  void restart() const {
+    drop_cached();
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.peak_live_bytes = stats_.peak_held_bytes = stats_.live_bytes;
+  }
+
  private:
   void* take(size_t size) const {
     {
@@ -63,6 +70,7 @@ class CpuBlockCache final : public core::HostAllocator {
       stats_.live_bytes -= size;
       throw std::bad_alloc();
     }
+    stats_.peak_held_bytes = std::max(stats_.peak_held_bytes, stats_.live_bytes + stats_.cached_bytes);
     madvise(data, size, MADV_HUGEPAGE);  // a hint: fewer faults and TLB misses where the kernel agrees
     in_use_[data] = size;
     return data;
@@ -125,6 +133,10 @@ void install_cpu_block_cache() {
     installed = new CpuBlockCache(c10::GetCPUAllocator());
     c10::SetCPUAllocator(installed, /*priority=*/1);
   });
+}
+
+void drop_cpu_block_cache() {
+  if (installed) installed->restart();
 }
 
 CpuBlockCacheStats cpu_block_cache_stats() { return installed ? installed->stats() : CpuBlockCacheStats{}; }

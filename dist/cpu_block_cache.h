@@ -17,10 +17,15 @@ namespace rave::dist {
 // such as `rave enhance`, which has no next step to reuse the blocks.
 void install_cpu_block_cache();
 
+// Returns every cached block to the system and restarts the peak the cache may keep from what is live now:
+// for measuring steps of another size (rave train --dry-run), whose blocks would not reuse these.
+void drop_cpu_block_cache();
+
 struct CpuBlockCacheStats {
   size_t live_bytes = 0;    // in tensors now
   size_t cached_bytes = 0;  // freed and kept for reuse
   size_t peak_live_bytes = 0;
+  size_t peak_held_bytes = 0;  // the most that was live and cached at once: what the cache made resident
   size_t fresh_blocks = 0;   // blocks obtained from the system
   size_t reused_blocks = 0;  // allocations served from the cache
 };

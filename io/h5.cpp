@@ -1,6 +1,7 @@
 #include "io/h5.h"
 
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include "dist/error.h"
@@ -102,6 +103,12 @@ File File::open(const std::string& path) {
 
 File File::create(const std::string& path) {
   silence_hdf5();
+  // Like every output of rave (run directories, enhanced images), a file may go into a folder that does not
+  // exist yet: `rave import --to weights/x.h5` on a fresh checkout.
+  const std::filesystem::path folder = std::filesystem::absolute(path).parent_path();
+  std::error_code error;
+  std::filesystem::create_directories(folder, error);
+  if (error) throw IoError(path + ": cannot create the folder " + folder.string() + ": " + error.message());
   Handle file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
   if (!file.valid()) {
     throw IoError(path + ": cannot create HDF5 file: " + hdf5_reason(), "check that the folder exists and is writable");

@@ -1,5 +1,8 @@
 #include "io/options.h"
 
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 #include "dist/error.h"
@@ -108,6 +111,16 @@ std::string OptionSet::to_ini(const po::variables_map& values) const {
   return out.str();
 }
 
+std::string OptionSet::describe(const po::variables_map& values) const {
+  std::ostringstream out;
+  for (const auto& option : flags_.options()) {
+    const std::string& name = option->long_name();
+    if (name == "help" || !values.count(name)) continue;
+    out << "--" << name << " = " << value_to_string(values[name]) << "\n";
+  }
+  return out.str() + to_ini(values);
+}
+
 std::string value_to_string(const po::variable_value& value) {
   const boost::any& any = value.value();
   if (auto v = boost::any_cast<std::string>(&any)) return *v;
@@ -115,22 +128,41 @@ std::string value_to_string(const po::variable_value& value) {
   if (auto v = boost::any_cast<int64_t>(&any)) return std::to_string(*v);
   if (auto v = boost::any_cast<uint64_t>(&any)) return std::to_string(*v);
   if (auto v = boost::any_cast<bool>(&any)) return *v ? "true" : "false";
-  if (auto v = boost::any_cast<double>(&any)) {
-    std::ostringstream out;
-    out << *v;
-    return out.str();
-  }
-  if (auto v = boost::any_cast<float>(&any)) {
-    std::ostringstream out;
-    out << *v;
-    return out.str();
-  }
+  if (auto v = boost::any_cast<double>(&any)) return shortest_text(*v);
+  if (auto v = boost::any_cast<float>(&any)) return shortest_text(*v);
   if (auto v = boost::any_cast<std::vector<std::string>>(&any)) {
     std::string joined;
     for (const auto& item : *v) joined += (joined.empty() ? "" : ",") + item;
     return joined;
   }
   return "<unprintable>";
+}
+
+std::string shortest_text(double value) {
+  char text[32];
+  // Whole numbers as such: %g would write 60 with one digit as 6e+01.
+  if (std::fabs(value) < 1e15 && value == std::trunc(value)) {
+    std::snprintf(text, sizeof text, "%.0f", value);
+    return text;
+  }
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, value);
+    if (std::strtod(text, nullptr) == value) break;
+  }
+  // "2e-05" -> "2e-5", as one writes it.
+  std::string result = text;
+  const size_t exponent = result.find_first_of("eE");
+  if (exponent != std::string::npos) {
+    size_t digits = exponent + 1;
+    if (digits < result.size() && (result[digits] == '-' || result[digits] == '+')) ++digits;
+    while (digits + 1 < result.size() && result[digits] == '0') result.erase(digits, 1);
+    if (result[exponent + 1] == '+') result.erase(exponent + 1, 1);
+  }
+  return result;
+}
+
+po::typed_value<double>* real_value(double default_value) {
+  return po::value<double>()->default_value(default_value, shortest_text(default_value));
 }
 
 }  // namespace rave::io

@@ -31,8 +31,11 @@ class OptionSet {
   po::variables_map parse(const std::vector<std::string>& args) const;
 
   std::string help() const;
-  // The effective configuration as INI text (section options only), for logs and checkpoints.
+  // The effective configuration as INI text (section options only), for checkpoints.
   std::string to_ini(const po::variables_map& values) const;
+  // Every option that has a value, the command-line-only ones first ("--output = out/"), then to_ini: what
+  // the log records at the start of every subcommand.
+  std::string describe(const po::variables_map& values) const;
 
  private:
   po::options_description all() const;
@@ -50,5 +53,11 @@ class OptionSet {
 
 // Text of one stored option value (strings, integers, floating point, bool, string lists).
 std::string value_to_string(const po::variable_value& value);
+
+// The shortest text that reads back as `value` exactly: "2e-5", "0.2", "600" (iostreams and Boost print
+// 2e-05 or 2.0000000000000002e-05).
+std::string shortest_text(double value);
+// A floating-point option whose --help shows its default as shortest_text writes it.
+po::typed_value<double>* real_value(double default_value);
 
 }  // namespace rave::io

@@ -62,9 +62,8 @@ ClipLitTraining::ClipLitTraining(const dist::Context& context, dist::Communicato
   pair_.to(context.device());
   const double lr =
       options.clip_lit.learning_rate > 0 ? options.clip_lit.learning_rate : pair_.default_learning_rate();
-  optimizer_ = std::make_unique<torch::optim::Adam>(
-      pair_.named_parameters().values(),
-      torch::optim::AdamOptions(lr).betas({0.9, 0.999}).eps(1e-8).weight_decay(options.clip_lit.weight_decay));
+  optimizer_ = std::make_unique<torch::optim::Adam>(pair_.named_parameters().values(),
+                                                    reference_adam(lr, options.clip_lit.weight_decay));
   reducer_ = std::make_unique<dist::GradientReducer>(communicator_, pair_.named_parameters());
   // Rank 0's initial pair on every rank (a resumed run loads the same one everywhere anyway).
   reducer_->broadcast_parameters(0);

@@ -87,11 +87,10 @@ int run_command(const Command& command, int argc, char** argv) {
     rave::dist::setup_logging({context ? context->rank() : 0, context ? context->world_size() : 1,
                                values["verbose"].as<bool>(), values["log-file"].as<std::string>()});
     return rave::dist::run_guarded(context ? &*context : nullptr, [&] {
-      const std::string config = options.to_ini(values);
       spdlog::info("rave {} {}", rave::kVersion, command.name);
       if (context) spdlog::info("{}", context->describe());
-      if (!config.empty()) spdlog::info("effective configuration:\n{}", config);
-      return command.run({values, context ? &*context : nullptr, config});
+      spdlog::info("effective configuration:\n{}", options.describe(values));
+      return command.run({values, context ? &*context : nullptr, options.to_ini(values)});
     });
   });
 }

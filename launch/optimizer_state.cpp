@@ -4,6 +4,10 @@
 #include "dist/error.h"
 
 namespace rave::launch {
+
+torch::optim::AdamOptions reference_adam(double learning_rate, double weight_decay) {
+  return torch::optim::AdamOptions(learning_rate).betas({0.9, 0.999}).eps(1e-8).weight_decay(weight_decay);
+}
 NamedTensors adam_state(torch::optim::Adam& optimizer, const torch::OrderedDict<std::string, torch::Tensor>& parameters) {
   NamedTensors result;
   auto& states = optimizer.state();

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "dist/context.h"
+#include "io/checkpoint.h"
 #include "io/image.h"
 #include "launch/clip_lit_options.h"
 #include "launch/schedule.h"
@@ -48,6 +49,15 @@ struct TrainerOptions {
   ClipLitOptions clip_lit;      // CLIP-LIT and CLIP-LIT-Latent only
   std::string config_ini;       // stored in checkpoints
 };
+
+// The checks that need no file: a known --method, and --backlit. Throws UsageError.
+void check_options(const TrainerOptions& options);
+// The checkpoint --resume names: the path given, the newest in --run-dir/checkpoints for "auto", or "" (no
+// --resume, or "auto" with no checkpoint yet: a fresh start).
+std::string resume_path(const TrainerOptions& options);
+// What resuming `checkpoint` requires before anything is restored: the same --method, and the same number of
+// ranks unless --allow-world-size-change. Throws UsageError naming the checkpoint.
+void check_resumable(const io::Checkpoint& checkpoint, const TrainerOptions& options, int world_size);
 
 // Runs training to options.max_steps; returns the process exit code: 0, or dist::kExitStopped when SIGUSR1 or
 // SIGTERM stopped the run early (after a complete checkpoint).

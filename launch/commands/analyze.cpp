@@ -33,7 +33,7 @@ void declare(io::OptionSet& options) {
       ("json", io::po::bool_switch(), "print JSON on stdout instead of the table (rave report reads it)")
       ("chart", value<std::string>(), "also draw the top and bottom texts as a bar chart (PNG file)")
       ("cache", value<std::string>()->default_value(""), "folder of the vocabulary-embedding cache "
-                                                          "(default: $RAVE_CACHE_DIR, else ~/.cache/rave)")
+                                                          "(default: $RAVE_CACHE_DIR, else $XDG_CACHE_HOME/rave, else ~/.cache/rave)")
       ("vocab-batch", value<int64_t>()->default_value(512), "texts per text-encoder call in the vocabulary sweep")
       ("batch-size", value<int64_t>()->default_value(32), "images per encoder call of the attribution");
   options.section("data")

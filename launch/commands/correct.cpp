@@ -25,9 +25,9 @@ void declare(io::OptionSet& options) {
       ("remove-phrases", value<std::string>(), "remove the span of these phrase directions "
                                                "(comma-separated, or @FILE with one a line)")
       ("add-phrase", value<std::string>(), "add this phrase direction, scaled by --weight")
-      ("weight", value<double>()->default_value(1.0), "weight of --add-phrase (r' = n(r + w n(u)))")
+      ("weight", io::real_value(1.0), "weight of --add-phrase (r' = n(r + w n(u)))")
       ("cache", value<std::string>()->default_value(""), "folder of the vocabulary-embedding cache "
-                                                          "(default: $RAVE_CACHE_DIR, else ~/.cache/rave)")
+                                                          "(default: $RAVE_CACHE_DIR, else $XDG_CACHE_HOME/rave, else ~/.cache/rave)")
       ("vocab-batch", value<int64_t>()->default_value(512), "texts per text-encoder call in the vocabulary sweep");
   options.section("guidance")
       ("clip", value<std::string>(), "CLIP model (.pt or .h5) whose image tower computed the residual")
@@ -76,7 +76,7 @@ Result shift_tokens(int n, analysis::TextTower& tower, const guidance::ResidualF
       "c_s = <n(u_s), r> over the distinct decoded vocabulary texts; A = the " + std::to_string(n) +
       " largest, Z = the " + std::to_string(n) +
       " smallest; a = n(mean_A c_s u_s), z = n(mean_Z c_s u_s), d = n(a + z), r' = n(r - <d, r> d), "
-      "tau = <v_pos, r'> (ALGORITHMS 4.6.3; tokens: A then Z, weights: their c_s)";
+      "tau = <v_pos, r'> (the RAVE code's token shift, docs/analysis.md; tokens: A then Z, weights: their c_s)";
   for (const auto* list : {&shift.removing, &shift.adding}) {
     for (const analysis::TokenMatch& m : *list) {
       result.provenance.tokens.push_back(m.text);

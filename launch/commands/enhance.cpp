@@ -13,13 +13,14 @@
 // peak by running the convolutions tile by tile (Enhancer::forward_tiled; the same light map up to float
 // rounding), and --max-side bounds it by downscaling (--max-side 2048: at most ~7 GB).
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
 
+#include "core/process_memory.h"
+#include "dist/communicator.h"
 #include "dist/error.h"
 #include "dist/progress.h"
 #include "io/checkpoint.h"
@@ -78,12 +79,6 @@ torch::Tensor load(const fs::path& path, int max_side, io::ExifOrientation orien
 
 fs::path output_name(const fs::path& input, const fs::path& folder, bool same_format) {
   return folder / (input.stem().string() + (same_format ? input.extension().string() : ".png"));
-}
-
-double peak_rss_mib() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return double(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
 int run(const Invocation& invocation) {
@@ -159,14 +154,21 @@ int run(const Invocation& invocation) {
   }
   progress.finish();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  spdlog::info("enhanced {} of {} images ({:.1f} megapixels) in {:.1f} s: {:.2f} megapixels/s, peak RSS {:.0f} MiB",
-               int64_t(mine.size()) - failed, mine.size(), megapixels, seconds, megapixels / std::max(seconds, 1e-9),
-               peak_rss_mib());
-  // Unreadable files are counted over all ranks after everyone has finished (an exception would abort the
-  // other ranks in the middle of their files), and every rank reports the same exit code.
-  int64_t failed_everywhere = failed;
-  if (invocation.context) {
-    RAVE_MPI_CHECK(MPI_Allreduce(&failed, &failed_everywhere, 1, MPI_INT64_T, MPI_SUM, invocation.context->comm()));
+  // Totals over all ranks, counted after everyone has finished (an exception for an unreadable file would abort
+  // the other ranks in the middle of theirs), so that rank 0 reports the whole job and every rank the same exit
+  // code; the slowest rank's time and the largest peak stand for the job.
+  // Row r: rank r's unreadable files, megapixels, seconds and peak RSS (the sum over ranks fills every row).
+  torch::Tensor per_rank = torch::zeros({world, 4}, torch::kFloat64);
+  per_rank[rank] = torch::tensor({double(failed), megapixels, seconds, core::peak_resident_mib()}, torch::kFloat64);
+  if (invocation.context) dist::make_communicator(*invocation.context, "mpi")->all_reduce_sum(per_rank);
+  const torch::Tensor sums = per_rank.sum(0), maxima = std::get<0>(per_rank.max(0));
+  const int64_t failed_everywhere = int64_t(sums[0].item<double>());
+  const double total_megapixels = sums[1].item<double>(), job_seconds = maxima[2].item<double>();
+  if (rank == 0) {
+    spdlog::info("enhanced {} of {} images on {} rank(s) ({:.1f} megapixels) in {:.1f} s: {:.2f} megapixels/s, "
+                 "peak RSS per rank {:.0f} MiB",
+                 int64_t(inputs.size()) - failed_everywhere, inputs.size(), world, total_megapixels, job_seconds,
+                 total_megapixels / std::max(job_seconds, 1e-9), maxima[3].item<double>());
   }
   if (failed_everywhere > 0) {
     if (rank == 0) {

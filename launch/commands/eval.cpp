@@ -24,8 +24,8 @@ void declare(io::OptionSet& options) {
       ("csv", value<std::string>(), "per-image CSV file")
       ("clip", value<std::string>(), "CLIP model (.pt/.h5) for CLIP-FID and the backlit prompt score")
       ("vocab", value<std::string>(), "BPE merges file, for the backlit prompt score")
-      ("lpips-model", value<std::string>(), "TorchScript LPIPS export (see README)")
-      ("inception-model", value<std::string>(), "TorchScript Inception-v3 pool3 export, for FID (see README)")
+      ("lpips-model", value<std::string>(), "TorchScript LPIPS export (docs/evaluation.md)")
+      ("inception-model", value<std::string>(), "TorchScript Inception-v3 pool3 export, for FID (docs/evaluation.md)")
       ("batch-size", value<int64_t>()->default_value(16), "images per CLIP / Inception forward pass");
 }
 

@@ -59,7 +59,7 @@ int run(const Invocation& invocation) {
   file.encoder = encoder->name();
   file.backlit_files = names(backlit);
   file.welllit_files = names(welllit);
-  file.note = "mean unit embeddings of the two folders (ALGORITHMS 4.6.1)";
+  file.note = "mean unit embeddings of the two folders (RAVE's residual vector, docs/training.md)";
   const size_t skipped = backlit.unreadable_count() + welllit.unreadable_count();
   if (skipped > 0) spdlog::warn("rank {} skipped {} unreadable file(s)", communicator->rank(), skipped);
   if (invocation.context->is_root()) {

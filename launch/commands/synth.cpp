@@ -17,7 +17,7 @@ void declare(io::OptionSet& options) {
       ("count", value<int>()->default_value(64), "number of scenes")
       ("size", value<int>()->default_value(256), "image side in pixels")
       ("seed", value<int64_t>()->default_value(0), "seed (the same seed gives the same pictures on every machine)")
-      ("test-fraction", value<double>()->default_value(0.2), "share of the scenes held out in test/");
+      ("test-fraction", io::real_value(0.2), "share of the scenes held out in test/");
 }
 
 int run(const Invocation& invocation) {

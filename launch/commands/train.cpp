@@ -5,6 +5,7 @@
 #include "dist/error.h"
 #include "launch/commands/all.h"
 #include "launch/commands/exif_option.h"
+#include "launch/dry_run.h"
 #include "launch/trainer.h"
 
 namespace rave::launch {
@@ -13,6 +14,10 @@ namespace {
 using io::po::value;
 
 void declare(io::OptionSet& options) {
+  options.flags()
+      ("dry-run", io::po::bool_switch(),
+       "check the configuration (paths, encoders, --resume, --run-dir), time a few steps and estimate the peak "
+       "memory per rank; writes nothing");
   options.section("data")
       ("backlit", value<std::string>(), "folder of backlit training images")
       ("welllit", value<std::string>(), "folder of well-lit images (RAVE: the positive set of the residual vector)")
@@ -27,11 +32,11 @@ void declare(io::OptionSet& options) {
       ("batch-size", value<int64_t>()->default_value(8), "images per rank per step")
       ("seed", value<int64_t>()->default_value(1143), "seed of every random draw")
       ("precision", value<std::string>()->default_value("fp32"), "fp32, or bf16: forward passes under autocast (weights, Adam, losses fp32)")
-      ("lr", value<double>()->default_value(2e-5), "Adam learning rate of the enhancer")
-      ("weight-decay", value<double>()->default_value(1e-3), "Adam (coupled, L2) weight decay")
+      ("lr", io::real_value(2e-5), "Adam learning rate of the enhancer")
+      ("weight-decay", io::real_value(1e-3), "Adam (coupled, L2) weight decay")
       ("backend", value<std::string>()->default_value("auto"), "gradient all-reduce: auto, mpi or nccl")
       ("check-sync-every", value<int64_t>()->default_value(0), "steps between checks that all ranks agree (0: never)")
-      ("collective-timeout", value<double>()->default_value(600), "seconds before a stuck collective aborts (0: never)")
+      ("collective-timeout", io::real_value(600), "seconds before a stuck collective aborts (0: never)")
       ("resume", value<std::string>()->default_value(""), "auto (newest checkpoint in --run-dir) or a checkpoint path")
       ("allow-world-size-change", io::po::bool_switch(),
        "resume a checkpoint written by another number of ranks (the data is re-sharded; the run leaves the "
@@ -41,7 +46,7 @@ void declare(io::OptionSet& options) {
       ("sample-every", value<int64_t>()->default_value(500), "steps between sample grids (input | enhanced | light map)")
       ("reconstruction-steps", value<int64_t>()->default_value(1000), "reconstruction warm-up steps")
       ("round-steps", value<int64_t>()->default_value(2100), "enhancer steps per guided round")
-      ("extension-threshold", value<double>()->default_value(ScheduleOptions{}.extension_threshold),
+      ("extension-threshold", io::real_value(ScheduleOptions{}.extension_threshold),
        "extend a guided round by 60 steps while its last step's guidance + 0.9 identity loss exceeds this")
       ("max-extensions", value<int64_t>()->default_value(ScheduleOptions{}.max_extensions),
        "extensions a guided round or a guidance phase gets at most before it ends anyway (0: no limit, as the "
@@ -55,8 +60,8 @@ void declare(io::OptionSet& options) {
       ("refine-steps", value<int64_t>()->default_value(1000), "guidance refinement steps per round (CLIP-LIT methods)")
       ("guidance-batch-size", value<int64_t>()->default_value(16), "guidance images (or tuples) per rank per step")
       ("guidance-image-size", value<int64_t>()->default_value(256), "side of the guidance images and intermediate results")
-      ("guidance-lr", value<double>()->default_value(0), "Adam learning rate of the pair (0: 5e-6 clip-lit, 5e-4 latent)")
-      ("guidance-extension-threshold", value<double>()->default_value(ClipLitScheduleOptions{}.extension_threshold),
+      ("guidance-lr", io::real_value(0), "Adam learning rate of the pair (0: 5e-6 clip-lit, 5e-4 latent)")
+      ("guidance-extension-threshold", io::real_value(ClipLitScheduleOptions{}.extension_threshold),
        "extend a guidance phase by 100 steps while its last step's loss exceeds this (CLIP-LIT methods)");
 }
 
@@ -65,8 +70,8 @@ std::string text(const io::po::variables_map& values, const std::string& name) {
 }
 
 int run(const Invocation& invocation) {
-  dist::install_cpu_block_cache();
   const auto& v = invocation.options;
+  dist::install_cpu_block_cache();
   TrainerOptions options;
   options.precision = models::parse_precision(text(v, "precision"));
   options.method = text(v, "method");
@@ -112,7 +117,7 @@ int run(const Invocation& invocation) {
   if (options.batch_size <= 0 || options.image_size < 16 || options.checkpoint_every <= 0 || options.sample_every <= 0) {
     throw UsageError("--batch-size, --checkpoint-every and --sample-every must be positive, --image-size at least 16");
   }
-  return train(*invocation.context, options);
+  return v["dry-run"].as<bool>() ? dry_run(*invocation.context, options) : train(*invocation.context, options);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 
 #include "dist/error.h"
@@ -17,7 +18,7 @@ OptionSet make_options() {
   options.flags()("config", value<std::string>()->default_value(""), "INI file")("name", value<std::string>(), "x");
   options.section("train")
       ("max-steps", value<int64_t>()->default_value(100), "steps")
-      ("lr", value<double>()->default_value(2e-5), "learning rate")
+      ("lr", real_value(2e-5), "learning rate")
       ("amp", po::bool_switch(), "mixed precision");
   options.section("data")("backlit", value<std::string>(), "folder");
   options.positional("name");
@@ -96,6 +97,31 @@ TEST(Options, EffectiveConfigurationIsIniText) {
   const auto options = make_options();
   const auto values = options.parse({"--lr", "0.5", "--backlit", "/data/b"});
   EXPECT_EQ(options.to_ini(values), "[train]\nmax-steps = 100\nlr = 0.5\namp = false\n[data]\nbacklit = /data/b\n");
+}
+
+TEST(Options, DescribeListsTheCommandLineFlagsThenTheIniText) {
+  const auto options = make_options();
+  const auto values = options.parse({"photo.png", "--lr", "3e-4"});
+  EXPECT_EQ(options.describe(values), "--config = \n--name = photo.png\n[train]\nmax-steps = 100\nlr = 0.0003\n"
+                                      "amp = false\n[data]\n");
+}
+
+TEST(Options, NumbersAreWrittenAsShortAsTheyReadBack) {
+  EXPECT_EQ(shortest_text(2e-5), "2e-5");
+  const double next = std::nextafter(2e-5, 1.0);  // needs all 17 digits
+  EXPECT_EQ(std::stod(shortest_text(next)), next);
+  EXPECT_EQ(shortest_text(0.2), "0.2");
+  EXPECT_EQ(shortest_text(1e-3), "0.001");
+  EXPECT_EQ(shortest_text(60), "60");
+  EXPECT_EQ(shortest_text(-600), "-600");
+  EXPECT_EQ(shortest_text(1.5e20), "1.5e20");
+  EXPECT_EQ(shortest_text(1.0 / 3.0), "0.3333333333333333");
+  EXPECT_EQ(std::stod(shortest_text(1.0 / 3.0)), 1.0 / 3.0);
+}
+
+TEST(Options, HelpShowsFloatingPointDefaultsAsWritten) {
+  const std::string help = make_options().help();
+  EXPECT_NE(help.find("(=2e-5)"), std::string::npos) << help;
 }
 
 TEST(Options, HelpListsSections) {
