@@ -52,21 +52,21 @@ def substitutions(table_path, fixtures):
 
 def stand_ins(scratch, fixtures, env):
     """The datasets and weights the README has the user download by hand."""
-    subprocess.run(["build/rave", "synth", "--out", "data/synth", "--count", "10", "--size", "64"], cwd=scratch,
+    subprocess.run(["build/rave", "synth", "--out", "data/stand-in", "--count", "10", "--size", "64"], cwd=scratch,
                    env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    links = {"data/BAID/train/backlit": "synth/train/backlit", "data/DIV2K": "synth/train/welllit",
-             "data/BAID/test/input": "synth/test/backlit", "data/BAID/test/gt": "synth/test/welllit"}
+    links = {"data/BAID/train/backlit": "train/backlit", "data/DIV2K": "train/welllit",
+             "data/BAID/test/input": "test/backlit", "data/BAID/test/gt": "test/welllit"}
     for link, target in links.items():
         path = os.path.join(scratch, link)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        os.symlink(os.path.join(scratch, "data", target), path)
+        os.symlink(os.path.join(scratch, "data", "stand-in", target), path)
     os.makedirs(os.path.join(scratch, "weights"))
     for name in ("rave_paired.pth", "rave_unpaired.pth", "clip_lit_paired.pth", "clip_lit_latent_paired.pth"):
         shutil.copy(os.path.join(fixtures, "enhancer", name), os.path.join(scratch, "weights", name))
 
 
 def main():
-    readme, source, build, fixtures, scratch = sys.argv[1:6]
+    readme, source, build, fixtures, scratch = (os.path.abspath(arg) for arg in sys.argv[1:6])
     if not os.path.isdir(os.path.join(fixtures, "clip")):
         print(f"skipped: the tiny test models are not in {fixtures} (../shared/fixtures)")
         return 77
