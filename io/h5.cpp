@@ -1,10 +1,15 @@
 #include "io/h5.h"
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <vector>
 
 #include "dist/error.h"
+#include "io/file_write.h"
 
 namespace rave::io::h5 {
 namespace {
@@ -109,10 +114,18 @@ File File::create(const std::string& path) {
   std::error_code error;
   std::filesystem::create_directories(folder, error);
   if (error) throw IoError(path + ": cannot create the folder " + folder.string() + ": " + error.message());
-  Handle file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
-  if (!file.valid()) {
-    throw IoError(path + ": cannot create HDF5 file: " + hdf5_reason(), "check that the folder exists and is writable");
+  // The file is built in memory and written by close() with plain, checked writes: HDF5's own file driver, on a
+  // full disk, leaves the library holding a file it can neither flush nor close, and the process crashed at exit.
+  // The path is created empty now, so that an unwritable folder is reported before the work, not after it.
+  if (!std::ofstream(path, std::ios::binary | std::ios::trunc)) {
+    throw IoError(path + ": cannot create the file: " + std::strerror(errno), "check that the folder is writable");
   }
+  Handle access(H5Pcreate(H5P_FILE_ACCESS));
+  Handle file;
+  if (access.valid() && H5Pset_fapl_core(access.get(), 1 << 20, /*backing_store=*/0) >= 0) {
+    file = Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()));
+  }
+  if (!file.valid()) throw IoError(path + ": cannot create HDF5 file: " + hdf5_reason());
   return File(path, std::move(file));
 }
 
@@ -125,9 +138,30 @@ void File::flush() {
   if (H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) < 0) fail("cannot flush", "/");
 }
 
+File::~File() {
+  if (!file_.valid() || !created()) return;
+  file_ = Handle();  // discards the image
+  std::remove(path_.c_str());
+}
+
+bool File::created() const {
+  const Handle access(H5Fget_access_plist(file_.get()));
+  return access.valid() && H5Pget_driver(access.get()) == H5FD_CORE;
+}
+
 void File::close() {
   if (!file_.valid()) return;
+  if (!created()) {
+    if (H5Fclose(file_.release()) < 0) fail("cannot close", "/");
+    return;
+  }
+  if (H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) < 0) fail("cannot flush", "/");
+  const ssize_t size = H5Fget_file_image(file_.get(), nullptr, 0);
+  if (size < 0) fail("cannot serialise", "/");
+  std::vector<char> image(size_t(size), 0);
+  if (H5Fget_file_image(file_.get(), image.data(), image.size()) != size) fail("cannot serialise", "/");
   if (H5Fclose(file_.release()) < 0) fail("cannot close", "/");
+  write_whole_file(path_, image.data(), image.size());
 }
 
 bool File::exists(const std::string& name) const {

@@ -43,8 +43,15 @@ class File {
  public:
   // Opens an existing file read-only. Throws IoError when it is missing or not HDF5.
   static File open(const std::string& path);
-  // Creates (truncates) a file for writing.
+  // Creates (truncates) a file for writing, and missing parent folders. The content is built in memory and
+  // written to `path` by close(), every write checked; a write that fails removes the file.
   static File create(const std::string& path);
+
+  // A created file destroyed without close() (an exception while writing it) is removed: no empty or partial
+  // file stays behind.
+  ~File();
+  File(File&&) noexcept = default;
+  File& operator=(File&&) noexcept = default;
 
   const std::string& path() const { return path_; }
   void flush();
@@ -84,6 +91,7 @@ class File {
  private:
   File(std::string path, Handle file) : path_(std::move(path)), file_(std::move(file)) {}
   [[noreturn]] void fail(const std::string& what, const std::string& object) const;
+  bool created() const;  // by create(): built in memory
   Handle open_dataset(const std::string& name) const;
   Handle open_object(const std::string& object) const;
   Handle open_attribute(const std::string& object, const std::string& name) const;

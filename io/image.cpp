@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dist/error.h"
+#include "io/file_write.h"
 #include "io/image_format.h"
 
 namespace rave::io {
@@ -134,9 +135,7 @@ void write_image(const std::string& path, const torch::Tensor& chw, int jpeg_qua
   if (channels == 3) cv::cvtColor(pixels, ordered, cv::COLOR_RGB2BGR);
   std::vector<std::uint8_t> encoded;
   if (!cv::imencode(ext, ordered, encoded, params)) throw IoError("cannot encode image " + path + " as " + ext);
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(encoded.data()), static_cast<std::streamsize>(encoded.size()));
-  if (!out) throw IoError("cannot write image file " + path, "check that its folder exists and is writable");
+  write_whole_file(path, encoded.data(), encoded.size());
 }
 
 }  // namespace rave::io

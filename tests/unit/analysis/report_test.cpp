@@ -71,6 +71,7 @@ void write_run(const fs::path& run) {
     file.set_attribute("/", "config", "[train]\nmax-steps = 60\n");
     file.write("enhancer/conv.weight", torch::zeros({4}));
     file.set_attribute("enhancer", "padding_mode", "zeros");
+    file.close();
   }
   std::ofstream(run / "checkpoints" / "broken.h5") << "not HDF5";
   io::h5::File residual = io::h5::File::create((run / "residual.h5").string());
