@@ -1,6 +1,7 @@
 #include "io/ini.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -55,6 +56,10 @@ std::vector<IniEntry> parse_ini(const std::string& text, const std::string& orig
 }
 
 std::vector<IniEntry> read_ini(const std::string& path) {
+  // A folder opens as an empty stream on Linux: without this check `--config configs/` was silently ignored.
+  if (std::filesystem::is_directory(path)) {
+    throw UsageError("--config " + path + " is a folder, not an INI file", "name a file, e.g. configs/rave.ini");
+  }
   std::ifstream in(path);
   if (!in) throw IoError("cannot read config file " + path, "check the path given to --config");
   std::stringstream buffer;

@@ -1,5 +1,7 @@
 // rave train: the training methods (ARCHITECTURE §4 lists the flags scripts rely on).
+#include <cmath>
 #include <limits>
+#include <utility>
 
 #include "dist/cpu_block_cache.h"
 #include "dist/error.h"
@@ -69,6 +71,43 @@ std::string text(const io::po::variables_map& values, const std::string& name) {
   return values.count(name) ? values[name].as<std::string>() : std::string();
 }
 
+// Every number a user can get wrong, as a usage error naming the flag: before, a negative --max-steps trained
+// nothing and exited 0, --lr nan trained to NaN weights, and --image-size 100000 died of bad_alloc.
+void check_ranges(const TrainerOptions& o) {
+  constexpr int64_t kMaxSteps = 1'000'000'000;
+  const auto in_range = [](const char* flag, int64_t value, int64_t low, int64_t high, const char* why = "") {
+    if (value < low || value > high) {
+      throw UsageError("--" + std::string(flag) + " " + std::to_string(value) + " is out of range",
+                       std::to_string(low) + " to " + std::to_string(high) + why);
+    }
+  };
+  in_range("max-steps", o.max_steps, 1, std::numeric_limits<int64_t>::max());
+  in_range("rounds", o.rounds, 0, kMaxSteps, " (0: no limit)");
+  in_range("batch-size", o.batch_size, 1, 4096);
+  in_range("image-size", o.image_size, 16, 8192, " (512 in the papers; rave train --dry-run estimates the memory)");
+  in_range("guidance-batch-size", o.clip_lit.batch_size, 1, 4096);
+  in_range("guidance-image-size", o.clip_lit.image_size, 16, 8192);
+  in_range("checkpoint-every", o.checkpoint_every, 1, kMaxSteps);
+  in_range("sample-every", o.sample_every, 1, kMaxSteps);
+  in_range("keep-checkpoints", o.keep_checkpoints, 0, 1'000'000);
+  in_range("reconstruction-steps", o.schedule.reconstruction_steps, 0, kMaxSteps);
+  in_range("round-steps", o.schedule.round_steps, 1, kMaxSteps);
+  in_range("guidance-init-steps", o.clip_lit.schedule.init_steps, 0, kMaxSteps);
+  in_range("refine-steps", o.clip_lit.schedule.refine_steps, 0, kMaxSteps);
+  in_range("max-extensions", o.schedule.max_extensions, 0, kMaxSteps, " (0: no limit)");
+  in_range("check-sync-every", o.check_sync_every, 0, kMaxSteps, " (0: never)");
+  for (const auto& [flag, value] : {std::pair{"lr", o.learning_rate}, {"weight-decay", o.weight_decay},
+                                    {"guidance-lr", o.clip_lit.learning_rate}, {"collective-timeout", o.collective_timeout}}) {
+    if (!std::isfinite(value) || value < 0) {
+      throw UsageError("--" + std::string(flag) + " " + io::shortest_text(value) + " must be a finite number >= 0");
+    }
+  }
+  for (const auto& [flag, value] : {std::pair{"extension-threshold", o.schedule.extension_threshold},
+                                    {"guidance-extension-threshold", o.clip_lit.schedule.extension_threshold}}) {
+    if (std::isnan(value)) throw UsageError("--" + std::string(flag) + " must be a number, got nan");
+  }
+}
+
 int run(const Invocation& invocation) {
   const auto& v = invocation.options;
   dist::install_cpu_block_cache();
@@ -113,10 +152,7 @@ int run(const Invocation& invocation) {
   options.clip_lit.learning_rate = v["guidance-lr"].as<double>();
   options.clip_lit.schedule.extension_threshold = v["guidance-extension-threshold"].as<double>();
   options.config_ini = invocation.config_ini;
-  if (options.rounds < 0) throw UsageError("--rounds must be 0 (no limit) or positive");
-  if (options.batch_size <= 0 || options.image_size < 16 || options.checkpoint_every <= 0 || options.sample_every <= 0) {
-    throw UsageError("--batch-size, --checkpoint-every and --sample-every must be positive, --image-size at least 16");
-  }
+  check_ranges(options);
   return v["dry-run"].as<bool>() ? dry_run(*invocation.context, options) : train(*invocation.context, options);
 }
 
