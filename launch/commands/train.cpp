@@ -81,7 +81,8 @@ void check_ranges(const TrainerOptions& o) {
                        std::to_string(low) + " to " + std::to_string(high) + why);
     }
   };
-  in_range("max-steps", o.max_steps, 1, std::numeric_limits<int64_t>::max());
+  in_range("max-steps", o.max_steps, 0, std::numeric_limits<int64_t>::max(),
+           " (0: only the set-up, e.g. the residual vector)");
   in_range("rounds", o.rounds, 0, kMaxSteps, " (0: no limit)");
   in_range("batch-size", o.batch_size, 1, 4096);
   in_range("image-size", o.image_size, 16, 8192, " (512 in the papers; rave train --dry-run estimates the memory)");
@@ -96,8 +97,9 @@ void check_ranges(const TrainerOptions& o) {
   in_range("refine-steps", o.clip_lit.schedule.refine_steps, 0, kMaxSteps);
   in_range("max-extensions", o.schedule.max_extensions, 0, kMaxSteps, " (0: no limit)");
   in_range("check-sync-every", o.check_sync_every, 0, kMaxSteps, " (0: never)");
-  for (const auto& [flag, value] : {std::pair{"lr", o.learning_rate}, {"weight-decay", o.weight_decay},
-                                    {"guidance-lr", o.clip_lit.learning_rate}, {"collective-timeout", o.collective_timeout}}) {
+  for (const auto& [flag, value] :
+       {std::pair{"lr", o.learning_rate}, {"weight-decay", o.weight_decay}, {"guidance-lr", o.clip_lit.learning_rate},
+        {"collective-timeout", o.collective_timeout}}) {
     if (!std::isfinite(value) || value < 0) {
       throw UsageError("--" + std::string(flag) + " " + io::shortest_text(value) + " must be a finite number >= 0");
     }
