@@ -90,7 +90,7 @@ void check_ranges(const TrainerOptions& o) {
   in_range("guidance-image-size", o.clip_lit.image_size, 16, 8192);
   in_range("checkpoint-every", o.checkpoint_every, 1, kMaxSteps);
   in_range("sample-every", o.sample_every, 1, kMaxSteps);
-  in_range("keep-checkpoints", o.keep_checkpoints, 0, 1'000'000);
+  in_range("keep-checkpoints", o.keep_checkpoints, 1, 1'000'000);
   in_range("reconstruction-steps", o.schedule.reconstruction_steps, 0, kMaxSteps);
   in_range("round-steps", o.schedule.round_steps, 1, kMaxSteps);
   in_range("guidance-init-steps", o.clip_lit.schedule.init_steps, 0, kMaxSteps);
