@@ -4,9 +4,11 @@
 #include <cmath>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 #include "analysis/raster_text.h"
 #include "dist/error.h"
+#include "io/file_write.h"
 
 namespace rave::analysis {
 namespace {
@@ -40,13 +42,13 @@ void write_bar_chart_png(const std::filesystem::path& path, const std::vector<Ba
                          int width) {
   std::error_code error;
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), error);
-  bool written = false;
+  std::vector<uchar> png;
   try {
-    written = cv::imwrite(path.string(), render_bar_chart(bars, title, width));
+    if (!cv::imencode(".png", render_bar_chart(bars, title, width), png)) throw IoError("cannot encode the chart " + path.string());
   } catch (const cv::Exception& e) {
-    throw IoError("cannot write the chart " + path.string() + ": " + e.what());
+    throw IoError("cannot encode the chart " + path.string() + ": " + e.what());
   }
-  if (!written) throw IoError("cannot write the chart " + path.string(), "check that the folder is writable");
+  io::write_whole_file(path.string(), png.data(), png.size());  // every write and the close checked
 }
 
 }  // namespace rave::analysis

@@ -1,11 +1,15 @@
 #include "analysis/plot.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cmath>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 #include "analysis/raster_text.h"
 #include "dist/error.h"
+#include "io/file_write.h"
 
 namespace rave::analysis {
 namespace {
@@ -83,6 +87,10 @@ cv::Mat render_chart(const Chart& chart, int width, int height) {
 std::vector<std::filesystem::path> plot_run(const std::filesystem::path& run_dir, const std::filesystem::path& out_dir,
                                             int width, int height) {
   const RunLog log = read_run_log(run_dir / "metrics.jsonl");
+  if (log.malformed_lines > 0) {
+    spdlog::warn("{}: {} line(s) could not be read and were skipped", (run_dir / "metrics.jsonl").string(),
+                 log.malformed_lines);
+  }
   std::error_code error;
   std::filesystem::create_directories(out_dir, error);
   if (error) throw IoError("cannot create " + out_dir.string() + ": " + error.message(), "choose another --out");
@@ -90,9 +98,9 @@ std::vector<std::filesystem::path> plot_run(const std::filesystem::path& run_dir
   for (const Chart& chart : training_charts(log)) {
     if (chart.empty()) continue;
     const std::filesystem::path path = out_dir / (chart.id + ".png");
-    if (!cv::imwrite(path.string(), render_chart(chart, width, height))) {
-      throw IoError("cannot write " + path.string(), "check that the folder is writable");
-    }
+    std::vector<uchar> png;
+    if (!cv::imencode(".png", render_chart(chart, width, height), png)) throw IoError("cannot encode " + path.string());
+    io::write_whole_file(path.string(), png.data(), png.size());  // every write and the close checked
     written.push_back(path);
   }
   return written;

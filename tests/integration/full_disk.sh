@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # full_disk.sh RAVE SCRATCH FIXTURES: writers on a full disk (a filled 2 MiB tmpfs) - HDF5 files (import,
-# residual) and images (enhance) - fail with exit 1 and a message naming the file and the errno, leave neither
+# residual) and images (enhance, plot) - fail with exit 1 and a message naming the file and the errno, leave neither
 # the file nor its temporary behind, and do not crash.
 # Exits 77 (skipped) where no tmpfs can be mounted (not root, or a container without the capability).
 set -u
@@ -39,4 +39,8 @@ printf '%s\n' "$output" | tail -2
 [ "$code" -eq 1 ] && grep -q "$disk/enhanced/scene_.*No space left on device" <<<"$output" ||
   { echo "full_disk: enhance exited with $code or did not name the image and the error"; exit 1; }
 [ -z "$(find "$disk/enhanced" -name '*.png' 2>/dev/null)" ] || { echo "full_disk: enhance left images behind"; exit 1; }
+# Plots (rave plot) write their PNGs the same way.
+mkdir -p "$scratch/run"
+printf '{"step":%d,"round":0,"stage":"reconstruction","loss":%d}\n' 1 3 2 2 3 1 > "$scratch/run/metrics.jsonl"
+expect_failure plot "$disk/plots/losses.png" "$rave" plot "$scratch/run" --out "$disk/plots"
 echo "full_disk: every writer failed cleanly"
