@@ -1,5 +1,7 @@
 #include "io/h5.h"
 
+#include <zlib.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -13,6 +15,14 @@
 
 namespace rave::io::h5 {
 namespace {
+
+// HDF5's Fletcher-32 filter needs chunked storage, which a 0-d dataset cannot have. Scalars (tau, the schedule's
+// counters, Adam's step) carry a CRC-32 of their bytes in this attribute instead, written and verified here.
+constexpr const char* kScalarChecksum = "crc32";
+
+int64_t bytes_crc32(const torch::Tensor& scalar) {
+  return int64_t(crc32(0L, static_cast<const Bytef*>(scalar.data_ptr()), uInt(scalar.nbytes())));
+}
 
 // HDF5 prints its whole error stack to stderr by default; rave reports one line instead.
 void silence_hdf5() {
@@ -186,15 +196,19 @@ std::vector<std::string> File::datasets(const std::string& group) const {
   Handle g(H5Gopen2(file_.get(), group.c_str(), H5P_DEFAULT));
   if (!g.valid()) fail("no group", group);
   Visit visit{g.get(), {}};
-  H5Lvisit(
+  // A link that leads nowhere, or a traversal that stops early, means damaged metadata: listing only the objects
+  // that could be reached would let a damaged file pass as complete.
+  const herr_t visited = H5Lvisit(
       g.get(), H5_INDEX_NAME, H5_ITER_INC,
       [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
         auto* v = static_cast<Visit*>(data);
         Handle object(H5Oopen(v->group, name, H5P_DEFAULT));
-        if (object.valid() && H5Iget_type(object.get()) == H5I_DATASET) v->names.emplace_back(name);
+        if (!object.valid()) return -1;
+        if (H5Iget_type(object.get()) == H5I_DATASET) v->names.emplace_back(name);
         return 0;
       },
       &visit);
+  if (visited < 0) fail("cannot list every object below", group);
   return visit.names;
 }
 
@@ -226,7 +240,7 @@ bool File::checksummed(const std::string& name) const {
   const bool found = H5Pget_filter_by_id2(properties.get(), H5Z_FILTER_FLETCHER32, &flags, &count, nullptr, 0,
                                           nullptr, nullptr) >= 0;
   H5Eclear2(H5E_DEFAULT);  // "filter not found" is an answer here, not an error
-  return found;
+  return found || has_attribute(name, kScalarChecksum);
 }
 
 torch::Tensor File::read(const std::string& name) const {
@@ -241,6 +255,11 @@ torch::Tensor File::read(const std::string& name) const {
   if (tensor.numel() > 0 &&
       H5Dread(dataset.get(), native_type(tensor.scalar_type()), H5S_ALL, H5S_ALL, H5P_DEFAULT, tensor.data_ptr()) < 0) {
     fail("cannot read dataset", name);
+  }
+  if (tensor.dim() == 0 && has_attribute(name, kScalarChecksum) &&
+      attribute_int(name, kScalarChecksum) != bytes_crc32(tensor)) {
+    throw IoError(path_ + ": dataset '" + name + "' fails its checksum (CRC-32): the file is damaged",
+                  "use another copy, or resume from an older checkpoint");
   }
   return dtype == torch::kBool ? tensor.to(torch::kBool) : tensor;
 }
@@ -276,6 +295,10 @@ void File::write(const std::string& name, const torch::Tensor& tensor, const Wri
   Handle dataset = create_dataset(name, type, space.get(), properties.get());
   if (data.numel() > 0 && H5Dwrite(dataset.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data_ptr()) < 0) {
     fail("cannot write dataset", name);
+  }
+  if (dims.empty() && options.checksum) {
+    const int64_t crc = bytes_crc32(data);
+    write_attribute(name, kScalarChecksum, H5T_NATIVE_INT64, &crc);
   }
 }
 

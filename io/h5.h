@@ -33,7 +33,8 @@ class Handle {
 };
 
 struct WriteOptions {
-  // Fletcher-32 checksum filter (needs chunked storage; 0-d and empty datasets are stored without it).
+  // Checksums: the Fletcher-32 filter (chunked storage), or for a 0-d dataset a CRC-32 attribute; read() verifies
+  // both. Empty datasets have none.
   bool checksum = true;
   // Deflate level 1..9, 0 = none.
   int deflate = 0;

@@ -120,13 +120,40 @@ TEST(H5, ChecksumDetectsACorruptedDataset) {
   EXPECT_NE(error.find("Fletcher32"), std::string::npos) << error;
 }
 
+// Scalars (a checkpoint's tau, schedule counters, Adam's step) cannot carry Fletcher-32: before their CRC-32, a
+// flipped byte in guidance/tau halved it and the file still read back as valid.
+TEST(H5, ChecksumDetectsACorruptedScalar) {
+  test::ScratchDir dir;
+  const auto path = (dir / "tau.h5").string();
+  const double tau = 0.7071067811865476;
+  {
+    File file = File::create(path);
+    file.write("guidance/tau", torch::tensor(tau, torch::kFloat64));
+    file.close();
+  }
+  EXPECT_EQ(File::open(path).read("guidance/tau").item<double>(), tau);
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  const auto at = bytes.find(std::string(reinterpret_cast<const char*>(&tau), sizeof tau));
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 7] ^= 0x01;  // the exponent's low bit: tau halves
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  const File file = File::open(path);
+  const std::string error = error_of([&] { file.read("guidance/tau"); });
+  EXPECT_NE(error.find("dataset 'guidance/tau' fails its checksum (CRC-32)"), std::string::npos) << error;
+}
+
 TEST(H5, ReportsWhichDatasetsCarryTheChecksum) {
   test::ScratchDir dir;
   const auto path = (dir / "k.h5").string();
   {
     File file = File::create(path);
     file.write("checked", torch::ones({4}));
-    file.write("scalar", torch::tensor(1.0));  // 0-d: contiguous storage, no filter possible
+    file.write("scalar", torch::tensor(1.0));  // 0-d: no filter possible, a CRC-32 attribute instead
+    WriteOptions unchecked;
+    unchecked.checksum = false;
+    file.write("plain_scalar", torch::tensor(2.0), unchecked);
     WriteOptions plain;
     plain.checksum = false;
     file.write("plain", torch::ones({4}), plain);
@@ -135,7 +162,8 @@ TEST(H5, ReportsWhichDatasetsCarryTheChecksum) {
   }
   const File file = File::open(path);
   EXPECT_TRUE(file.checksummed("checked"));
-  EXPECT_FALSE(file.checksummed("scalar"));
+  EXPECT_TRUE(file.checksummed("scalar"));
+  EXPECT_FALSE(file.checksummed("plain_scalar"));
   EXPECT_FALSE(file.checksummed("plain"));
   EXPECT_TRUE(file.is_text("names"));
   EXPECT_THROW(file.checksummed("absent"), IoError);
