@@ -44,7 +44,9 @@ void write_bar_chart_png(const std::filesystem::path& path, const std::vector<Ba
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), error);
   std::vector<uchar> png;
   try {
-    if (!cv::imencode(".png", render_bar_chart(bars, title, width), png)) throw IoError("cannot encode the chart " + path.string());
+    if (!cv::imencode(".png", render_bar_chart(bars, title, width), png)) {
+      throw IoError("cannot encode the chart " + path.string());
+    }
   } catch (const cv::Exception& e) {
     throw IoError("cannot encode the chart " + path.string() + ": " + e.what());
   }

@@ -27,8 +27,6 @@ double status_mib(const std::string& name) {
 
 }  // namespace
 
-double resident_mib() { return status_mib("VmRSS"); }
-
 double peak_resident_mib() { return status_mib("VmHWM"); }
 
 bool reset_peak_resident() {

@@ -4,8 +4,6 @@
 
 namespace rave::core {
 
-// VmRSS: resident now, in MiB.
-double resident_mib();
 // VmHWM: the most that was resident at once since the start (or since reset_peak_resident), in MiB.
 double peak_resident_mib();
 // Starts a new VmHWM measurement from what is resident now (writes 5 to /proc/self/clear_refs). False where

@@ -9,6 +9,7 @@
 
 #include "dist/error.h"
 #include "dist/random.h"
+#include "guidance/encoders.h"
 #include "io/h5.h"
 #include "rave/version.h"
 
@@ -117,6 +118,16 @@ ResidualFile read_residual_file(const std::string& path) {
     throw IoError(path + ": residual, v_pos and v_neg must be vectors of one length (got " +
                   c10::str(file.vector.residual.sizes()) + ", " + c10::str(file.vector.v_pos.sizes()) + ", " +
                   c10::str(file.vector.v_neg.sizes()) + ")");
+  }
+  return file;
+}
+
+ResidualFile read_residual_file_for(const std::string& path, const GuidanceEncoder& encoder) {
+  ResidualFile file = read_residual_file(path);
+  if (file.vector.residual.numel() != encoder.dim()) {
+    throw UsageError(path + " holds a " + std::to_string(file.vector.residual.numel()) +
+                     "-dimensional residual; the guidance encoder " + encoder.name() + " embeds in " +
+                     std::to_string(encoder.dim()) + " dimensions");
   }
   return file;
 }

@@ -15,6 +15,8 @@
 
 namespace rave::guidance {
 
+class GuidanceEncoder;
+
 // How a vector was derived from another residual file (absent for vectors computed from images).
 struct ResidualProvenance {
   std::string source;        // the residual file it was derived from
@@ -41,6 +43,9 @@ inline constexpr int kResidualFormatVersion = 1;
 void write_residual_file(const std::string& path, const ResidualFile& file);
 // IoError naming the file for anything that is not a residual file of a known version.
 ResidualFile read_residual_file(const std::string& path);
+// read_residual_file, then a UsageError unless the vector has the dimension `encoder` embeds in: what
+// `rave train --residual FILE` (and its --dry-run) checks before training with it.
+ResidualFile read_residual_file_for(const std::string& path, const GuidanceEncoder& encoder);
 
 // A 64-bit hash of file names (hex), order-sensitive; identifies the dataset a vector was computed from.
 std::string file_list_hash(const std::vector<std::string>& backlit, const std::vector<std::string>& welllit);

@@ -12,6 +12,7 @@
 #include "core/process_memory.h"
 #include "dist/communicator.h"
 #include "dist/cpu_block_cache.h"
+#include "dist/per_rank.h"
 #include "dist/error.h"
 #include "guidance/encoders.h"
 #include "guidance/enhancer_loss.h"
@@ -52,13 +53,7 @@ std::unique_ptr<guidance::Guidance> make_guidance(const TrainerOptions& options,
   }
   guidance::ResidualVector vector;
   if (!options.residual.empty()) {
-    const guidance::ResidualFile file = guidance::read_residual_file(options.residual);
-    if (file.vector.residual.numel() != encoder.dim()) {
-      throw UsageError(options.residual + " holds a " + std::to_string(file.vector.residual.numel()) +
-                       "-dimensional residual; the guidance encoder " + encoder.name() + " embeds in " +
-                       std::to_string(encoder.dim()) + " dimensions");
-    }
-    vector = file.vector;
+    vector = guidance::read_residual_file_for(options.residual, encoder).vector;
   } else {
     vector.residual = torch::nn::functional::normalize(torch::randn({encoder.dim()}),
                                                        torch::nn::functional::NormalizeFuncOptions().dim(0));
@@ -163,14 +158,13 @@ int dry_run(const dist::Context& context, const TrainerOptions& options) {
 
   // Every rank measured its own steps; the largest figures are what a rank needs.
   const int64_t batch = options.batch_size;
-  torch::Tensor per_rank = torch::zeros({context.world_size(), 3}, torch::kFloat64);
   const double step_peak = outside_cache + extrapolate(small, a.cached_mib, large, b.cached_mib, batch);
-  per_rank[context.rank()] = torch::tensor({std::max(set_up_peak, step_peak),
-                                            extrapolate(small, a.device_mib, large, b.device_mib, batch),
-                                            extrapolate(small, a.seconds, large, b.seconds, batch)},
-                                           torch::kFloat64);
-  dist::make_communicator(context, "mpi")->all_reduce_sum(per_rank);
-  const torch::Tensor largest = std::get<0>(per_rank.max(0));
+  const torch::Tensor estimate = torch::tensor({std::max(set_up_peak, step_peak),
+                                                extrapolate(small, a.device_mib, large, b.device_mib, batch),
+                                                extrapolate(small, a.seconds, large, b.seconds, batch)},
+                                               torch::kFloat64);
+  const torch::Tensor largest =
+      std::get<0>(dist::gather_rows(*dist::make_communicator(context, "mpi"), estimate).max(0));
   if (context.is_root()) {
     const std::string measured =
         fmt::format("set-up: {:.0f} MiB; batch {}: {:.0f} MiB resident, {:.0f} MiB in large blocks, {:.2f} s",

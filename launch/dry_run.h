@@ -6,10 +6,10 @@
 // world size), and that --run-dir can be created. Then every rank times enhancer steps on random images at
 // --image-size with the run's encoders, guidance and precision: at --batch-size when it is 1 or 2, else at
 // batches 2 and 3, extrapolated linearly (a step's activations grow with the batch, the weights and libraries
-// do not). Peak
-// memory is the process's resident peak during each step (VmHWM, reset before it), or on a CUDA device the
-// caching allocator's peak; the estimate is the peak of the enhancer step, which the CLIP-LIT guidance phases
-// (no gradient through the encoders) stay below.
+// do not). Memory is the process's resident peak (VmHWM, reset before each step) at the smaller batch, grown by
+// what the CPU block cache holds more at the larger one, and never below the peak of loading the encoders; on a
+// CUDA device also the caching allocator's peak. The estimate is the peak of the enhancer step, which the
+// CLIP-LIT guidance phases (no gradient through the encoders) stay below.
 #pragma once
 
 #include "dist/context.h"

@@ -15,6 +15,7 @@
 #include "dist/cpu_block_cache.h"
 #include "dist/error.h"
 #include "dist/gradient_reducer.h"
+#include "dist/per_rank.h"
 #include "dist/progress.h"
 #include "dist/random.h"
 #include "dist/shard_sampler.h"
@@ -146,12 +147,7 @@ void Trainer::set_up_guidance() {
   if (clip_lit_) return;  // the learned pair starts from its own initialisation
   guidance::ResidualVector vector;
   if (!options_.residual.empty()) {
-    const guidance::ResidualFile file = guidance::read_residual_file(options_.residual);
-    if (file.vector.residual.numel() != guidance_encoder_->dim()) {
-      throw UsageError(options_.residual + " holds a " + std::to_string(file.vector.residual.numel()) +
-                       "-dimensional residual; the guidance encoder " + guidance_encoder_->name() + " embeds in " +
-                       std::to_string(guidance_encoder_->dim()) + " dimensions");
-    }
+    const guidance::ResidualFile file = guidance::read_residual_file_for(options_.residual, *guidance_encoder_);
     spdlog::info("residual vector from {} (encoder {}, tau {:.6f})", options_.residual, file.encoder, file.vector.tau);
     vector = file.vector;
     if (context_.is_root()) keep_residual_copy();
@@ -341,13 +337,13 @@ void Trainer::log_extension(const StepDecision& decision, int64_t round, double 
 }
 
 void Trainer::log_peak_memory() const {
-  // Row r: rank r's resident peak and its device's (the sum over the ranks fills every row). The largest is
-  // what a rank needs; rave train --dry-run estimates the same figures.
-  torch::Tensor peaks = torch::zeros({context_.world_size(), 2}, torch::kFloat64);
+  // Each rank's resident peak and its device's; the largest is what a rank needs (rave train --dry-run estimates
+  // the same figures).
   const torch::Device device = context_.device();
-  peaks[context_.rank()] = torch::tensor(
-      {core::peak_resident_mib(), device.is_cuda() ? core::device_peak_mib(device.index()) : 0.0}, torch::kFloat64);
-  communicator_->all_reduce_sum(peaks);
+  const torch::Tensor peaks = dist::gather_rows(
+      *communicator_,
+      torch::tensor({core::peak_resident_mib(), device.is_cuda() ? core::device_peak_mib(device.index()) : 0.0},
+                    torch::kFloat64));
   const torch::Tensor largest = std::get<0>(peaks.max(0));
   if (!context_.is_root()) return;
   spdlog::info("peak memory per rank: {:.0f} MiB resident{}", largest[0].item<double>(),

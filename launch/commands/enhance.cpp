@@ -21,6 +21,7 @@
 
 #include "core/process_memory.h"
 #include "dist/communicator.h"
+#include "dist/per_rank.h"
 #include "dist/error.h"
 #include "dist/progress.h"
 #include "io/checkpoint.h"
@@ -157,10 +158,12 @@ int run(const Invocation& invocation) {
   // Totals over all ranks, counted after everyone has finished (an exception for an unreadable file would abort
   // the other ranks in the middle of theirs), so that rank 0 reports the whole job and every rank the same exit
   // code; the slowest rank's time and the largest peak stand for the job.
-  // Row r: rank r's unreadable files, megapixels, seconds and peak RSS (the sum over ranks fills every row).
-  torch::Tensor per_rank = torch::zeros({world, 4}, torch::kFloat64);
-  per_rank[rank] = torch::tensor({double(failed), megapixels, seconds, core::peak_resident_mib()}, torch::kFloat64);
-  if (invocation.context) dist::make_communicator(*invocation.context, "mpi")->all_reduce_sum(per_rank);
+  // Row r: rank r's unreadable files, megapixels, seconds and peak RSS.
+  const torch::Tensor mine_row =
+      torch::tensor({double(failed), megapixels, seconds, core::peak_resident_mib()}, torch::kFloat64);
+  const torch::Tensor per_rank =
+      invocation.context ? dist::gather_rows(*dist::make_communicator(*invocation.context, "mpi"), mine_row)
+                         : mine_row.unsqueeze(0);
   const torch::Tensor sums = per_rank.sum(0), maxima = std::get<0>(per_rank.max(0));
   const int64_t failed_everywhere = int64_t(sums[0].item<double>());
   const double total_megapixels = sums[1].item<double>(), job_seconds = maxima[2].item<double>();

@@ -111,8 +111,8 @@ void check_ranges(const TrainerOptions& o) {
 }
 
 int run(const Invocation& invocation) {
-  const auto& v = invocation.options;
   dist::install_cpu_block_cache();
+  const auto& v = invocation.options;
   TrainerOptions options;
   options.precision = models::parse_precision(text(v, "precision"));
   options.method = text(v, "method");

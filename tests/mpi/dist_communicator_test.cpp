@@ -6,6 +6,7 @@
 #include "dist/context.h"
 #include "dist/error.h"
 #include "dist/mpi_communicator.h"
+#include "dist/per_rank.h"
 #include "dist/routing_communicator.h"
 
 namespace rave::dist {
@@ -29,6 +30,17 @@ TEST_F(MpiCommunicatorTest, AllReduceSumsEverySupportedDtype) {
   auto big = torch::full({2}, (int64_t{1} << 55) + rank, torch::kInt64);
   comm.all_reduce_sum(big);
   EXPECT_EQ(big[1].item<int64_t>(), world * (int64_t{1} << 55) + world * (world - 1) / 2);
+}
+
+// What rave train, --dry-run and rave enhance report about the job: each rank's own figures, on every rank.
+TEST_F(MpiCommunicatorTest, GatherRowsPutsEachRanksRowInItsPlace) {
+  const torch::Tensor rows = gather_rows(comm, torch::tensor({double(rank), 10.0 * rank + 0.5}, torch::kFloat32));
+  ASSERT_EQ(rows.sizes(), torch::IntArrayRef({world, 2}));
+  EXPECT_EQ(rows.scalar_type(), torch::kFloat64);
+  for (int r = 0; r < world; ++r) {
+    EXPECT_EQ(rows[r][0].item<double>(), r);
+    EXPECT_EQ(rows[r][1].item<double>(), 10.0 * r + 0.5);
+  }
 }
 
 TEST_F(MpiCommunicatorTest, BroadcastsFromEveryRoot) {
