@@ -1,85 +1,52 @@
-// Communication benchmark of the data-parallel runtime, run under mpirun (bench/allreduce.sh):
-// 1. all-reduce (sum, float32, in place) for 1 KB ... 64 MB through dist::Communicator, reported like
+// rave bench allreduce: the communication of the data-parallel runtime, run under mpirun (bench/allreduce.sh):
+// 1. all-reduce (sum, float32, in place) for 1 KB ... --max-bytes through dist::Communicator, reported like
 //    nccl-tests: algbw = bytes / time, busbw = algbw * 2(n-1)/n (what each rank's link carries), time = the
 //    slowest rank's mean over the iterations, best of 3 trials (shared machines are noisy);
 // 2. the share of a training step of the enhancer (278,790 parameters) spent in GradientReducer::reduce(),
 //    medians over the steps.
-// Prints one JSON object (rank 0).
-//   bench_allreduce [--backend auto|mpi|nccl] [--max-bytes N] [--image-size S] [--batch B] [--steps N]
-#include <mpi.h>
-#include <nlohmann/json.hpp>
-#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <string>
-#include <vector>
 
+#include "bench/report.h"
+#include "bench/tasks.h"
+#include "bench/timing.h"
 #include "dist/communicator.h"
-#include "dist/context.h"
-#include "dist/error.h"
 #include "dist/gradient_reducer.h"
-#include "dist/guard.h"
-#include "dist/log.h"
+#include "dist/per_rank.h"
 #include "models/enhancer.h"
 
+namespace rave::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-using rave::dist::Context;
+using dist::Context;
+using io::po::value;
 
-struct Arguments {
-  std::string backend = "auto";
-  int64_t max_bytes = int64_t{64} << 20;
-  int64_t image_size = 128;
-  int64_t batch = 1;
-  int steps = 5;
-};
-
-Arguments parse(int argc, char** argv) {
-  Arguments a;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--backend") a.backend = value;
-    else if (flag == "--max-bytes") a.max_bytes = std::atoll(value.c_str());
-    else if (flag == "--image-size") a.image_size = std::atoll(value.c_str());
-    else if (flag == "--batch") a.batch = std::atoll(value.c_str());
-    else if (flag == "--steps") a.steps = std::atoi(value.c_str());
-    else throw rave::UsageError("bench_allreduce: unknown flag " + flag);
-  }
-  return a;
-}
-
-// Three decimals are all a noisy measurement supports.
-double rounded(double x) { return std::round(x * 1000) / 1000; }
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
+void declare(io::OptionSet& options) {
+  options.flags()
+      ("backend", value<std::string>()->default_value("auto"), "auto (NCCL on GPUs, else MPI), mpi or nccl")
+      ("max-bytes", value<int64_t>()->default_value(int64_t{64} << 20), "largest all-reduce (from 1 KB, doubling)")
+      ("image-size", value<int64_t>()->default_value(128), "training step: image side in pixels")
+      ("batch", value<int64_t>()->default_value(1), "training step: images per rank")
+      ("steps", value<int64_t>()->default_value(5), "training step: timed steps after one warm-up (median)");
 }
 
 // Slowest rank's value: a collective is as slow as its last participant.
-double max_over_ranks(const Context& context, double seconds) {
-  double slowest = 0;
-  RAVE_MPI_CHECK(MPI_Allreduce(&seconds, &slowest, 1, MPI_DOUBLE, MPI_MAX, context.comm()));
-  return slowest;
+double max_over_ranks(dist::Communicator& comm, double seconds) {
+  return dist::gather_rows(comm, torch::tensor({seconds}, torch::kFloat64)).max().item<double>();
 }
 
 // Wall time of `work` on this rank (GPU work included), started together on all ranks.
 template <typename Work>
-double timed(const Context& context, rave::dist::Communicator& comm, Work work) {
+double timed(const Context& context, dist::Communicator& comm, Work work) {
   comm.barrier();
   const auto start = Clock::now();
   work();
-  if (context.device().is_cuda()) torch::cuda::synchronize();
-  return std::chrono::duration<double>(Clock::now() - start).count();
+  synchronize(context.device());
+  return seconds_since(start);
 }
 
-nlohmann::json bandwidth(const Context& context, rave::dist::Communicator& comm, int64_t max_bytes) {
+nlohmann::json bandwidth(const Context& context, dist::Communicator& comm, int64_t max_bytes) {
   const double n = context.world_size();
   nlohmann::json rows = nlohmann::json::array();
   for (int64_t bytes = 1024; bytes <= max_bytes; bytes *= 2) {
@@ -93,32 +60,33 @@ nlohmann::json bandwidth(const Context& context, rave::dist::Communicator& comm,
       const double total = timed(context, comm, [&] {
         for (int i = 0; i < iterations; ++i) comm.all_reduce_sum(buffer);
       });
-      seconds = std::min(seconds, max_over_ranks(context, total) / iterations);
+      seconds = std::min(seconds, max_over_ranks(comm, total) / iterations);
     }
     const double algbw = double(bytes) / seconds / 1e9;
     rows.push_back({{"bytes", bytes},
                     {"iterations", iterations},
-                    {"time_us", rounded(seconds * 1e6)},
-                    {"algbw_gbs", rounded(algbw)},
+                    {"time_us", rounded(seconds * 1e6, 1e3)},
+                    {"algbw_gbs", rounded(algbw, 1e3)},
                     {"busbw_gbs", rounded(algbw * 2 * (n - 1) / n)}});
   }
   return rows;
 }
 
-nlohmann::json training_step(const Context& context, rave::dist::Communicator& comm, const Arguments& a) {
+nlohmann::json training_step(const Context& context, dist::Communicator& comm, int64_t batch, int64_t image_size,
+                             int64_t steps) {
   torch::manual_seed(0);
-  rave::models::Enhancer enhancer;
+  models::Enhancer enhancer;
   enhancer->to(context.device());
   int64_t parameters = 0;
   for (const auto& p : enhancer->parameters()) parameters += p.numel();
-  rave::dist::GradientReducer reducer(comm, enhancer->named_parameters());
+  dist::GradientReducer reducer(comm, enhancer->named_parameters());
   reducer.broadcast_parameters();
   torch::optim::Adam adam(enhancer->parameters(), torch::optim::AdamOptions(1e-4));
   const auto options = torch::TensorOptions().device(context.device());
-  const auto x = torch::rand({a.batch, 3, a.image_size, a.image_size}, options);
+  const auto x = torch::rand({batch, 3, image_size, image_size}, options);
 
-  std::vector<double> steps, syncs;
-  for (int step = -1; step < a.steps; ++step) {  // step -1 warms up (allocations, thread pools)
+  std::vector<double> step_seconds, syncs;
+  for (int64_t step = -1; step < steps; ++step) {  // step -1 warms up (allocations, thread pools)
     double compute = timed(context, comm, [&] {
       adam.zero_grad();
       const auto loss = (enhancer->enhance(x) - 0.5).pow(2).mean();
@@ -128,39 +96,41 @@ nlohmann::json training_step(const Context& context, rave::dist::Communicator& c
     const double sync = timed(context, comm, [&] { reducer.reduce(); });
     compute += timed(context, comm, [&] { adam.step(); });
     if (step < 0) continue;
-    steps.push_back(max_over_ranks(context, compute + sync));
-    syncs.push_back(max_over_ranks(context, sync));
+    step_seconds.push_back(max_over_ranks(comm, compute + sync));
+    syncs.push_back(max_over_ranks(comm, sync));
   }
   reducer.check_parameters_in_sync();
   return {{"model", "enhancer"},
           {"parameters", parameters},
           {"gradient_bytes", parameters * 4},
           {"buckets", reducer.bucket_layout().size()},
-          {"image_size", a.image_size},
-          {"batch_per_rank", a.batch},
-          {"steps", a.steps},
-          {"step_seconds", rounded(median(steps))},
+          {"image_size", image_size},
+          {"batch_per_rank", batch},
+          {"steps", steps},
+          {"step_seconds", rounded(median(step_seconds))},
           {"sync_ms", rounded(median(syncs) * 1e3)},
-          {"sync_fraction", rounded(median(syncs) / median(steps))}};
+          {"sync_fraction", rounded(median(syncs) / median(step_seconds))}};
+}
+
+int run(const launch::Invocation& invocation) {
+  const auto& o = invocation.options;
+  const Context& context = *invocation.context;
+  const int64_t max_bytes = o["max-bytes"].as<int64_t>(), steps = o["steps"].as<int64_t>();
+  if (max_bytes < 1024 || steps < 1 || o["batch"].as<int64_t>() < 1 || o["image-size"].as<int64_t>() < 32) {
+    throw UsageError("rave bench allreduce: --max-bytes >= 1024, --steps and --batch >= 1, --image-size >= 32");
+  }
+  auto comm = dist::make_communicator(context, o["backend"].as<std::string>());
+  nlohmann::ordered_json result = {{"bench", "allreduce"}, {"backend", comm->backend()}, {"dtype", "float32"}};
+  result["allreduce"] = bandwidth(context, *comm, max_bytes);
+  result["training"] = training_step(context, *comm, o["batch"].as<int64_t>(), o["image-size"].as<int64_t>(), steps);
+  return report(invocation, result);
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  Context context(&argc, &argv);
-  rave::dist::setup_logging({context.rank(), context.world_size(), false, ""});
-  return rave::dist::run_guarded(&context, [&] {
-    const Arguments a = parse(argc, argv);
-    auto comm = rave::dist::make_communicator(context, a.backend);
-    nlohmann::json result = {{"bench", "allreduce"},
-                             {"backend", comm->backend()},
-                             {"ranks", context.world_size()},
-                             {"device", context.device().str()},
-                             {"threads_per_rank", context.threads()},
-                             {"dtype", "float32"}};
-    result["allreduce"] = bandwidth(context, *comm, a.max_bytes);
-    result["training"] = training_step(context, *comm, a);
-    if (context.is_root()) std::printf("%s\n", result.dump().c_str());
-    return 0;
-  });
+launch::Command allreduce_task() {
+  return {"allreduce", "all-reduce bandwidth and the gradient sync share of a step, under mpirun (JSON)", true,
+          declare, run};
 }
+
+}  // namespace rave::bench

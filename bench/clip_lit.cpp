@@ -1,4 +1,4 @@
-// CLIP-LIT / CLIP-LIT-Latent benchmarks (issue #7). Prints one JSON object.
+// rave bench clip-lit: the CLIP-LIT / CLIP-LIT-Latent costs, one of two phases (--phase):
 //   init:   the guidance initialisation's image features per second, as `rave train` computes them (each rank's
 //           images decoded and resized once, in the first epoch, timed apart; then per step: augmentation, one
 //           batched encoder call, one cross-entropy step of the pair) against the reference's per-sample form
@@ -10,22 +10,16 @@
 //           schedule (2100 + 1000 steps) from the per-step times, and the time to the published checkpoints'
 //           round-2 snapshot (1000 warm-up + 2 x 2100 enhancer steps; CLIP-LIT adds 8000 initialisation and two
 //           refinements of 1000 steps) for each method.
-//   bench_clip_lit init --clip FILE --backlit DIR --welllit DIR [--batch 16] [--steps 10] [--threads 0]
-//   bench_clip_lit rounds --clip FILE --clip-identity FILE --vocab FILE --backlit DIR --welllit DIR
-//                  [--round-steps 40] [--refine-steps 20] [--init-steps 20] [--image-size 128] [--batch 2]
-//                  [--run-dir DIR]
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
-#include "bench/task_main.h"
+#include "bench/report.h"
+#include "bench/tasks.h"
 #include "bench/timing.h"
 #include "dist/context.h"
 #include "dist/error.h"
@@ -40,46 +34,54 @@
 #include "io/resize.h"
 #include "launch/trainer.h"
 
+namespace rave::bench {
 namespace {
 
 namespace fs = std::filesystem;
-namespace guidance = rave::guidance;
-using rave::bench::Clock;
-using rave::bench::median;
-using rave::bench::rounded;
-using rave::bench::seconds_since;
+using io::po::value;
 
 struct Arguments {
-  std::string task, clip, clip_identity, vocab, backlit, welllit, run_dir = "/tmp/bench_clip_lit";
-  int64_t threads = 0, batch = 16, steps = 10, round_steps = 40, refine_steps = 20, init_steps = 20, image_size = 128;
+  std::string clip, clip_identity, vocab, backlit, welllit, run_dir;
+  int64_t batch, steps, round_steps, refine_steps, init_steps, image_size;
 };
 
-Arguments parse(int argc, char** argv) {
+void declare(io::OptionSet& options) {
+  options.flags()
+      ("phase", value<std::string>()->default_value("init"), "init or rounds")
+      ("clip", value<std::string>(), "guidance encoder (CLIP ViT .pt/.h5)")
+      ("clip-identity", value<std::string>(), "rounds: identity encoder (CLIP ResNet .pt/.h5)")
+      ("vocab", value<std::string>(), "rounds: CLIP's BPE vocabulary (the CLIP-LIT prompt pair)")
+      ("backlit", value<std::string>(), "folder of backlit images")
+      ("welllit", value<std::string>(), "folder of well-lit images")
+      ("run-dir", value<std::string>()->default_value("/tmp/rave_bench_clip_lit"), "rounds: where the runs go")
+      ("batch", value<int64_t>()->default_value(0), "images per step (0: 16 for init, 2 for rounds)")
+      ("steps", value<int64_t>()->default_value(10), "init: timed steps after the first epoch")
+      ("round-steps", value<int64_t>()->default_value(40), "rounds: enhancer steps of the guided round")
+      ("refine-steps", value<int64_t>()->default_value(20), "rounds: refinement steps")
+      ("init-steps", value<int64_t>()->default_value(20), "rounds: guidance initialisation steps")
+      ("image-size", value<int64_t>()->default_value(128), "rounds: training image side");
+}
+
+Arguments arguments(const io::po::variables_map& o) {
+  const std::string command = "rave bench clip-lit";
   Arguments a;
-  if (argc < 2) {
-    throw rave::UsageError("usage: bench_clip_lit init|rounds [flags]", "see the top of bench/clip_lit.cpp");
+  a.clip = io::required_value(o, "clip", command);
+  a.backlit = io::required_value(o, "backlit", command);
+  a.welllit = io::required_value(o, "welllit", command);
+  const bool rounds = o["phase"].as<std::string>() == "rounds";
+  if (rounds) {
+    a.clip_identity = io::required_value(o, "clip-identity", command + " --phase rounds");
+    a.vocab = io::required_value(o, "vocab", command + " --phase rounds");
   }
-  a.task = argv[1];
-  if (a.task == "rounds") a.batch = 2;
-  for (int i = 2; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--clip") a.clip = value;
-    else if (flag == "--clip-identity") a.clip_identity = value;
-    else if (flag == "--vocab") a.vocab = value;
-    else if (flag == "--backlit") a.backlit = value;
-    else if (flag == "--welllit") a.welllit = value;
-    else if (flag == "--run-dir") a.run_dir = value;
-    else if (flag == "--threads") a.threads = std::atoll(value.c_str());
-    else if (flag == "--batch") a.batch = std::atoll(value.c_str());
-    else if (flag == "--steps") a.steps = std::atoll(value.c_str());
-    else if (flag == "--round-steps") a.round_steps = std::atoll(value.c_str());
-    else if (flag == "--refine-steps") a.refine_steps = std::atoll(value.c_str());
-    else if (flag == "--init-steps") a.init_steps = std::atoll(value.c_str());
-    else if (flag == "--image-size") a.image_size = std::atoll(value.c_str());
-    else throw rave::UsageError("bench_clip_lit: unknown flag " + flag, "see the top of bench/clip_lit.cpp");
-  }
-  if (a.clip.empty() || a.backlit.empty() || a.welllit.empty()) {
-    throw rave::UsageError("bench_clip_lit needs --clip, --backlit and --welllit", "bench/clip_lit.sh passes them");
+  a.run_dir = o["run-dir"].as<std::string>();
+  a.batch = o["batch"].as<int64_t>() > 0 ? o["batch"].as<int64_t>() : (rounds ? 2 : 16);
+  a.steps = o["steps"].as<int64_t>();
+  a.round_steps = o["round-steps"].as<int64_t>();
+  a.refine_steps = o["refine-steps"].as<int64_t>();
+  a.init_steps = o["init-steps"].as<int64_t>();
+  a.image_size = o["image-size"].as<int64_t>();
+  if (a.steps < 1 || a.round_steps < 1 || a.refine_steps < 1 || a.init_steps < 1 || a.image_size < 32) {
+    throw UsageError(command + ": step counts must be positive and --image-size at least 32");
   }
   return a;
 }
@@ -94,15 +96,14 @@ void cross_entropy_step(guidance::LatentPair& pair, torch::optim::Adam& adam, co
 }
 
 nlohmann::ordered_json init(const Arguments& a) {
-  rave::dist::Context context(nullptr, nullptr, {"cpu", int(a.threads)});  // 0: as many as `rave train` uses
   auto encoder = guidance::make_guidance_encoder(a.clip);
-  rave::io::ImageFolder backlit_folder(a.backlit, rave::io::kTrainingExifOrientation),
-      welllit_folder(a.welllit, rave::io::kTrainingExifOrientation);
+  io::ImageFolder backlit_folder(a.backlit, io::kTrainingExifOrientation),
+      welllit_folder(a.welllit, io::kTrainingExifOrientation);
   guidance::ResizedImages backlit(backlit_folder), welllit(welllit_folder);
   guidance::InitialisationSet set(backlit, welllit, 1);
   guidance::LatentPair pair(encoder->dim());
   torch::optim::Adam adam(pair.named_parameters().values(), torch::optim::AdamOptions(5e-4).weight_decay(1e-3));
-  const rave::dist::ShardSampler sampler(set.size(), 0, 1, 2);
+  const dist::ShardSampler sampler(set.size(), 0, 1, 2);
   const std::vector<int64_t> order = sampler.shard(0);
   const auto draws_of = [&](int64_t step) {
     std::vector<guidance::ItemDraw> draws;
@@ -134,14 +135,14 @@ nlohmann::ordered_json init(const Arguments& a) {
     std::vector<int64_t> labels;
     for (const guidance::ItemDraw& draw : draws_of(step)) {
       const bool welllit_item = draw.item >= m;
-      rave::io::ImageFolder& folder = welllit_item ? welllit_folder : backlit_folder;
+      io::ImageFolder& folder = welllit_item ? welllit_folder : backlit_folder;
       const size_t index = size_t((welllit_item ? draw.item - m : draw.item) % int64_t(folder.size()));
       torch::Tensor image =
-          rave::io::read_image_u8(folder.files()[index].string(), rave::io::kTrainingExifOrientation);
-      image = rave::io::resize_pil(image, 256, 256, rave::io::PilFilter::lanczos);
-      rave::dist::SplitMix64 rng(uint64_t(draw.item));
-      image = rave::io::augment(image, rave::io::draw_augmentation(rng, {0.5, 1.5, false}));
-      features.push_back(guidance::unit_features(*encoder, rave::io::to_float_chw(image).unsqueeze(0), torch::kCPU));
+          io::read_image_u8(folder.files()[index].string(), io::kTrainingExifOrientation);
+      image = io::resize_pil(image, 256, 256, io::PilFilter::lanczos);
+      dist::SplitMix64 rng(uint64_t(draw.item));
+      image = io::augment(image, io::draw_augmentation(rng, {0.5, 1.5, false}));
+      features.push_back(guidance::unit_features(*encoder, io::to_float_chw(image).unsqueeze(0), torch::kCPU));
       labels.push_back(welllit_item ? 1 : 0);
     }
     cross_entropy_step(pair, adam, torch::cat(features), torch::tensor(labels, torch::kInt64));
@@ -158,7 +159,6 @@ nlohmann::ordered_json init(const Arguments& a) {
   j["bench"] = "clip_lit_init";
   j["encoder"] = encoder->name();
   j["batch"] = a.batch;
-  j["threads"] = torch::get_num_threads();
   j["rave_seconds_per_step"] = rounded(median(batched), 1e4);
   j["rave_first_epoch_steps"] = first_epoch_steps;
   j["rave_first_epoch_seconds_per_step"] = rounded(first_epoch / double(first_epoch_steps), 1e4);
@@ -186,20 +186,14 @@ std::map<std::string, double> seconds_per_step(const fs::path& metrics, double& 
   return result;
 }
 
-nlohmann::ordered_json rounds(const Arguments& a) {
-  if (a.clip_identity.empty() || a.vocab.empty()) {
-    throw rave::UsageError("bench_clip_lit rounds needs --clip-identity and --vocab");
-  }
-  rave::dist::Context context(nullptr, nullptr, {"cpu", 0});
+nlohmann::ordered_json rounds(const dist::Context& context, const Arguments& a) {
   nlohmann::ordered_json j;
   j["bench"] = "clip_lit_rounds";
-  j["world_size"] = context.world_size();
-  j["threads"] = torch::get_num_threads();
   j["image_size"] = a.image_size;
   j["batch"] = a.batch;
   std::map<std::string, double> to_round2;
   for (const std::string method : {"rave", "clip-lit", "clip-lit-latent"}) {
-    rave::launch::TrainerOptions o;
+    launch::TrainerOptions o;
     o.method = method;
     o.backlit = a.backlit;
     o.welllit = a.welllit;
@@ -222,7 +216,7 @@ nlohmann::ordered_json rounds(const Arguments& a) {
     o.schedule.extension_threshold = 1e30;
     o.max_steps = a.round_steps + 1;  // the round, its refinement, one step of the next round
     const auto start = Clock::now();
-    rave::launch::train(context, o);
+    launch::train(context, o);
     const double wall = seconds_since(start);
     double total = 0;
     const auto per_step = seconds_per_step(fs::path(o.run_dir) / "metrics.jsonl", total);
@@ -249,8 +243,18 @@ nlohmann::ordered_json rounds(const Arguments& a) {
   return j;
 }
 
+int run(const launch::Invocation& invocation) {
+  const std::string phase = invocation.options["phase"].as<std::string>();
+  if (phase != "init" && phase != "rounds") throw UsageError("rave bench clip-lit: --phase is init or rounds");
+  const Arguments a = arguments(invocation.options);
+  return report(invocation, phase == "init" ? init(a) : rounds(*invocation.context, a));
+}
+
 }  // namespace
 
-int main(int argc, char** argv) {
-  return rave::bench::task_main<Arguments>("bench_clip_lit", argc, argv, parse, {{"init", init}, {"rounds", rounds}});
+launch::Command clip_lit_task() {
+  return {"clip-lit", "CLIP-LIT guidance initialisation and rounds beside the reference form (JSON)", true, declare,
+          run};
 }
+
+}  // namespace rave::bench

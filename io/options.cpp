@@ -165,4 +165,11 @@ po::typed_value<double>* real_value(double default_value) {
   return po::value<double>()->default_value(default_value, shortest_text(default_value));
 }
 
+std::string required_value(const po::variables_map& values, const std::string& name, const std::string& command) {
+  if (!values.count(name) || values[name].as<std::string>().empty()) {
+    throw UsageError(command + " needs --" + name, "see " + command + " --help");
+  }
+  return values[name].as<std::string>();
+}
+
 }  // namespace rave::io

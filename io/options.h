@@ -51,6 +51,10 @@ class OptionSet {
   po::positional_options_description positional_;
 };
 
+// The value of a string option that `command` ("rave residual") cannot run without; UsageError naming the flag
+// when it is missing or empty.
+std::string required_value(const po::variables_map& values, const std::string& name, const std::string& command);
+
 // Text of one stored option value (strings, integers, floating point, bool, string lists).
 std::string value_to_string(const po::variable_value& value);
 

@@ -22,7 +22,7 @@ struct Command {
   std::string summary;
   bool distributed = false;              // runs under mpirun/srun as N ranks
   void (*declare)(io::OptionSet&) = nullptr;
-  int (*run)(const Invocation&) = nullptr;  // null: declared in the CLI contract but not implemented yet
+  int (*run)(const Invocation&) = nullptr;
 };
 
 // Every subcommand, in the order `rave --help` lists them.

@@ -8,7 +8,7 @@ const std::vector<Command>& commands() {
       train_command(),   residual_command(), analyze_command(), correct_command(),
       enhance_command(), eval_command(),     report_command(),  plot_command(),
       inspect_command(), import_command(),
-      import_clip_command(), clip_command(), synth_command(),    bench_command(),
+      import_clip_command(), clip_command(), synth_command(),
   };
   return list;
 }

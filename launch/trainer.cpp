@@ -9,7 +9,6 @@
 #include <memory>
 #include <optional>
 
-#include "analysis/metrics.h"
 #include "core/process_memory.h"
 #include "dist/communicator.h"
 #include "dist/cpu_block_cache.h"
@@ -21,7 +20,6 @@
 #include "dist/shard_sampler.h"
 #include "dist/stop_signal.h"
 #include "guidance/encoders.h"
-#include "guidance/enhancer_loss.h"
 #include "guidance/rave_guidance.h"
 #include "guidance/residual_file.h"
 #include "guidance/residual_pass.h"
@@ -32,6 +30,7 @@
 #include "launch/clip_lit_training.h"
 #include "launch/metrics_log.h"
 #include "launch/optimizer_state.h"
+#include "launch/training_step.h"
 #include "models/enhancer.h"
 
 namespace rave::launch {
@@ -40,11 +39,6 @@ namespace {
 namespace fs = std::filesystem;
 
 const char* stage_name(Stage stage) { return stage == Stage::reconstruction ? "reconstruction" : "guided"; }
-
-// One step's numbers, averaged over the ranks (so every rank's schedule takes the same decisions).
-struct StepNumbers {
-  double loss = 0, guidance = 0, identity = 0, psnr_y = 0, extension = 0;
-};
 
 class Trainer {
  public:
@@ -273,23 +267,9 @@ fs::path Trainer::save() {
 }
 
 StepNumbers Trainer::step(const torch::Tensor& x) {
-  const bool warm_up = schedule_.stage() == Stage::reconstruction;
-  const guidance::EnhancerLoss terms = guidance::enhancer_loss(enhancer_, *guidance_encoder_, *identity_encoder_,
-                                                               *guidance_, x, warm_up, options_.precision);
-  const torch::Tensor& loss = terms.loss;
-  optimizer_->zero_grad();
-  loss.backward();
-  reducer_->reduce();
-  optimizer_->step();
-
-  const double psnr = analysis::psnr_y(x, terms.enhanced.detach()).mean().item<double>();
-  const double g = terms.guidance.item<double>(), identity = terms.identity.item<double>();
-  torch::Tensor numbers = torch::tensor(
-      {loss.item<double>(), g, identity, psnr, g + guidance::kIdentityTermWeight * identity}, torch::kFloat64);
-  communicator_->all_reduce_sum(numbers);
-  numbers /= double(communicator_->world_size());
-  const auto n = numbers.accessor<double, 1>();
-  return {n[0], n[1], n[2], n[3], n[4]};
+  return training_step({enhancer_, *guidance_encoder_, *identity_encoder_, *guidance_, *optimizer_, *reducer_,
+                        *communicator_, options_.precision},
+                       x, schedule_.stage() == Stage::reconstruction);
 }
 
 void Trainer::reinitialise() {

@@ -18,6 +18,5 @@ Command import_command();
 Command import_clip_command();
 Command clip_command();
 Command synth_command();
-Command bench_command();
 
 }  // namespace rave::launch

@@ -35,13 +35,6 @@ void declare(io::OptionSet& options) {
       ("text-heads", value<int64_t>()->default_value(0), "text heads of a .pt archive (0: CLIP's width / 64)");
 }
 
-std::string required(const io::po::variables_map& options, const std::string& name) {
-  if (!options.count(name) || options[name].as<std::string>().empty()) {
-    throw UsageError("rave correct needs --" + name, "see rave correct --help");
-  }
-  return options[name].as<std::string>();
-}
-
 // The one operation asked for; UsageError for none or several (chain several by correcting the output again).
 std::string operation(const io::po::variables_map& options) {
   std::vector<std::string> given;
@@ -110,10 +103,12 @@ Result add_phrase(const std::string& phrase, double weight, analysis::TextTower&
 
 int run(const Invocation& invocation) {
   const auto& options = invocation.options;
-  const std::string source_path = required(options, "residual"), out = required(options, "out");
+  const std::string command = "rave correct";
+  const std::string source_path = io::required_value(options, "residual", command);
+  const std::string out = io::required_value(options, "out", command);
   const std::string op = operation(options);
   const guidance::ResidualFile source = guidance::read_residual_file(source_path);
-  analysis::TextTower tower({required(options, "clip"), required(options, "vocab"),
+  analysis::TextTower tower({io::required_value(options, "clip", command), io::required_value(options, "vocab", command),
                              options["text-heads"].as<int64_t>(), invocation.context->device()});
   tower.check_fits(source, source_path);
   auto communicator = dist::make_communicator(*invocation.context, "mpi");

@@ -26,13 +26,6 @@ void declare(io::OptionSet& options) {
       ("backend", value<std::string>()->default_value("auto"), "collectives: auto (NCCL on GPUs, else MPI), mpi or nccl");
 }
 
-std::string required(const io::po::variables_map& options, const std::string& name) {
-  if (!options.count(name) || options[name].as<std::string>().empty()) {
-    throw UsageError("rave residual needs --" + name, "see rave residual --help");
-  }
-  return options[name].as<std::string>();
-}
-
 std::vector<std::string> names(const io::ImageFolder& folder) {
   std::vector<std::string> result;
   for (const auto& file : folder.files()) result.push_back(file.filename().string());
@@ -42,10 +35,10 @@ std::vector<std::string> names(const io::ImageFolder& folder) {
 int run(const Invocation& invocation) {
   dist::install_cpu_block_cache();
   const auto& options = invocation.options;
-  const std::string out = required(options, "out");
-  io::ImageFolder backlit(required(options, "backlit"), exif_option(options));
-  io::ImageFolder welllit(required(options, "welllit"), exif_option(options));
-  auto encoder = guidance::make_guidance_encoder(required(options, "clip"));
+  const std::string out = io::required_value(options, "out", "rave residual");
+  io::ImageFolder backlit(io::required_value(options, "backlit", "rave residual"), exif_option(options));
+  io::ImageFolder welllit(io::required_value(options, "welllit", "rave residual"), exif_option(options));
+  auto encoder = guidance::make_guidance_encoder(io::required_value(options, "clip", "rave residual"));
   encoder->to(invocation.context->device());
   auto communicator = dist::make_communicator(*invocation.context, options["backend"].as<std::string>());
   spdlog::info("residual pass: {} backlit and {} well-lit images over {} rank(s), encoder {}", backlit.size(),
