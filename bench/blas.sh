@@ -7,8 +7,10 @@ build=${1:-build}
 n=${2:-2048}
 reference_dir=/usr/lib/x86_64-linux-gnu/blas
 [ -e "$reference_dir/libblas.so.3" ] || { echo "bench/blas.sh: reference BLAS not found in $reference_dir (apt-get install libblas3)" >&2; exit 1; }
-openblas=$("$build/bench/bench_sgemm" "$n" 5)
-reference=$(LD_LIBRARY_PATH=$reference_dir "$build/bench/bench_sgemm" "$n" 2)
+# The same threads and wait policy for both: only the BLAS library differs.
+export OMP_NUM_THREADS=${THREADS:-$(nproc)} OPENBLAS_NUM_THREADS=${THREADS:-$(nproc)} OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+openblas=$("$build/rave" bench sgemm --n "$n" --repeats 5 2>/dev/null)
+reference=$(LD_LIBRARY_PATH=$reference_dir "$build/rave" bench sgemm --n "$n" --repeats 2 2>/dev/null)
 echo "$openblas"
 echo "$reference"
 python3 - "$openblas" "$reference" <<'PY'

@@ -5,11 +5,12 @@ A plain PyTorch CLIP written from ALGORITHMS.md §1 the way the reference runs i
 torch.nn.MultiheadAttention, a LayerNorm computed in float32, QuickGELU, anti-aliased Bottlenecks.
   image: random-weight ViT-B/32 (encode_image) or RN101 (the five feature taps), fp32 or bf16 autocast.
   text:  the reference procedure for prompts: one prompt at a time at the full 77-token context, with the
-         weights bench_clip wrote (PREFIX.state.h5); the embeddings are compared with bench_clip's (PREFIX.text.h5).
-Prints one JSON object, with the same field names as bench_clip.
+         weights rave bench clip wrote (PREFIX.state.h5); the embeddings are compared with rave bench clip's (PREFIX.text.h5).
+Prints one JSON object, with the same field names as rave bench clip.
 """
 import argparse
 import json
+import os
 import statistics
 import time
 from collections import OrderedDict
@@ -189,13 +190,15 @@ def main():
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--iters", type=int, default=3)
-    parser.add_argument("--prefix", help="text: what bench_clip text --out wrote")
+    parser.add_argument("--prefix", help="text: what rave bench clip --tower text --out wrote")
     parser.add_argument("--prompts", type=int, default=256, help="text: prompts run by the reference procedure")
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    print(json.dumps(image(args) if args.task == "image" else text(args)))
+    result = image(args) if args.task == "image" else text(args)
+    result.update(libtorch=torch.__version__.split("+")[0], omp_wait_policy=os.environ.get("OMP_WAIT_POLICY", ""))
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

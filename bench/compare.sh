@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# rave's RAVE training step and residual pass (bench_rave) against a PyTorch implementation of the same work
-# (bench/rave_reference.py), side by side in one run on each LibTorch rave builds against: Debian's 1.13 (rave in
-# BUILD_DIR, python3-torch) and PyPI's 2.11 (rave in PIP_BUILD_DIR, the torch of .torch-pip/; skipped with a note
-# when either is missing). Both sides of a pair get the same threads, the same OpenMP wait policy
-# (OMP_WAIT_POLICY, PASSIVE unless exported: rave would otherwise choose it for itself) and the same warm-up (one
-# step). Prints every JSON line, then one summary object with the ratios (rave's speed over PyTorch's: > 1 means
-# rave is faster), from wall-clock time (`ratio`) and from the processes' CPU time (`cpu_ratio`; it stays
-# meaningful while other jobs load the machine, best read with THREADS=1 then).
-#   step:     batch 2 at 256x256, full-size random-weight ViT-B/32 (guidance) and RN101 (identity); rave fp32 and
+# rave's RAVE training step and residual pass (rave bench step / residual) against a PyTorch implementation of the
+# same work (bench/rave_reference.py), side by side in one run on each LibTorch rave builds against: Debian's 1.13
+# (rave in BUILD_DIR, python3-torch) and PyPI's 2.11 (rave in PIP_BUILD_DIR, the torch of .torch-pip/; skipped
+# with a note when either is missing). Both sides of a pair get the same threads, the same OpenMP wait policy
+# (OMP_WAIT_POLICY, PASSIVE unless exported: rave would otherwise choose it for itself), the same allocator
+# environment (this script's) and the same warm-up (one step); each JSON line states its threads and wait policy.
+# Same work, checked: rave bench step writes its random models and images (--save-weights) and the PyTorch side
+# loads them (--weights); the script fails when their fp32 first losses differ by more than 1e-3 (relative).
+# Prints every JSON line, then one summary object with the ratios (rave's speed over PyTorch's: > 1 means rave is
+# faster), from wall-clock time (`ratio`) and from the processes' CPU time (`cpu_ratio`; it stays meaningful while
+# other jobs load the machine, best read with THREADS=1 then).
+#   step:     batch 2 at 256x256, full-size random-weight ViT-B/32 (guidance) and RN101 (identity); rave's
+#             launch::training_step (the trainer's own step, gradient averaging over one rank included) in fp32 and
 #             bf16 against PyTorch's per-sample loop (the reference's form, 1.13 only) and batched form, each in
 #             fp32 and bf16 autocast, and on 2.11 against torch.compile (inductor, default mode) of the batched
 #             step. Targets: on 1.13 rave fp32 >= 1.1x batched PyTorch fp32, rave bf16 >= 1.6x batched fp32 and
 #             >= 2x the fp32 loop; on 2.11 rave fp32 >= 1.1x PyTorch eager fp32 and rave bf16 >= 1.0x its bf16
 #             autocast. rave bf16 over rave fp32 is reported per build (>= 1.6x is the target on CPUs with AMX;
 #             the summary names the CPU and whether it has AMX). Each step's convolution and matmul work is also
-#             given in GFLOP/s and as a share of this machine's 2048x2048 sgemm rate (bench_sgemm).
+#             given in GFLOP/s and as a share of this machine's 2048x2048 sgemm rate (rave bench sgemm).
 #   residual: 40 photos (the 6 of ../shared/data/backlit as the backlit set, the first 34 of
 #             ../shared/data/welllit as the well-lit set) against the reference procedure (one image at a time),
 #             same random ViT-B/32 weights; the two residual vectors are compared. Target: >= 3x.
@@ -29,38 +33,35 @@ iters=${ITERS:-3}
 data=$here/../../shared/data
 source "$here/baseline.sh"
 require_python bench/compare.sh torch h5py PIL
-for program in bench_rave bench_sgemm; do
-  [ -x "$build/bench/$program" ] || { echo "bench/compare.sh: $build/bench/$program is missing (cmake --build $build --target $program)" >&2; exit 1; }
-done
+[ -x "$build/rave" ] || { echo "bench/compare.sh: $build/rave is missing (cmake --build $build --target rave)" >&2; exit 1; }
 pip_python=$here/../.torch-pip/bin/python
 sides=("1.13 $build $python")
-if [ -x "$pip_build/bench/bench_rave" ] && [ -x "$pip_python" ]; then
+if [ -x "$pip_build/rave" ] && "$pip_python" -c "import h5py" 2>/dev/null; then
   sides+=("2.11 $pip_build $pip_python")
 else
-  echo "bench/compare.sh: no LibTorch 2.11 side ($pip_build/bench/bench_rave or $pip_python missing: TORCH=pip scripts/setup.sh)" >&2
+  echo "bench/compare.sh: no LibTorch 2.11 side ($pip_build/rave, or $pip_python with h5py, missing: TORCH=pip scripts/setup.sh; .torch-pip/bin/pip install h5py)" >&2
 fi
 
 mkdir -p "$scratch/backlit" "$scratch/welllit"
 find "$data/backlit" -maxdepth 1 -type f -exec ln -s {} "$scratch/backlit/" \;
 find "$data/welllit" -maxdepth 1 -type f | sort | head -n 34 | xargs -I{} ln -s {} "$scratch/welllit/"
 
-# Equal settings: OpenBLAS reads its own thread count, and libgomp its wait policy when it loads.
-export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
-record "$("$build/bench/bench_sgemm" 2048 5 | sed "s/}\$/, \"threads\": $threads}/")"
+equal_settings "$threads"
+record "$(rave_bench "$build" sgemm --n 2048 --repeats 5)"
 for side in "${sides[@]}"; do
   read -r version rave_build side_python <<<"$side"
   forms=(batched)
   [ "$version" = 1.13 ] && forms=(loop batched)
   for precision in fp32 bf16; do
-    record "$("$rave_build/bench/bench_rave" step --precision $precision --iters "$iters" --threads "$threads")"
+    record "$(rave_bench "$rave_build" step --precision $precision --iters "$iters" --save-weights "$scratch/step.h5")"
     for form in "${forms[@]}"; do
-      record "$("$side_python" "$here/rave_reference.py" step --form "$form" --precision $precision --iters "$iters" --threads "$threads")"
+      record "$("$side_python" "$here/rave_reference.py" step --weights "$scratch/step.h5" --form "$form" --precision $precision --iters "$iters" --threads "$threads")"
     done
     if [ "$version" != 1.13 ] && [ "${COMPILE:-1}" = 1 ]; then
-      record "$("$side_python" "$here/rave_reference.py" step --compile --precision $precision --iters "$iters" --threads "$threads")"
+      record "$("$side_python" "$here/rave_reference.py" step --weights "$scratch/step.h5" --compile --precision $precision --iters "$iters" --threads "$threads")"
     fi
   done
-  record "$("$rave_build/bench/bench_rave" residual --backlit "$scratch/backlit" --welllit "$scratch/welllit" --out "$scratch/weights" --threads "$threads")"
+  record "$(rave_bench "$rave_build" residual --backlit "$scratch/backlit" --welllit "$scratch/welllit" --out "$scratch/weights")"
   record "$("$side_python" "$here/rave_reference.py" residual --prefix "$scratch/weights" --backlit "$scratch/backlit" --welllit "$scratch/welllit" --threads "$threads")"
 done
 
@@ -73,15 +74,16 @@ cpu, amx, rows = sys.argv[1], sys.argv[2] == "true", [json.loads(line) for line 
 sgemm = next(r for r in rows if r["bench"] == "sgemm")
 flops = next(r["flops_per_step"] for r in rows if "flops_per_step" in r)
 summary = {"bench": "rave_compare_summary", "cpu": cpu, "amx": amx, "threads": sgemm["threads"],
+           "same_settings": len({(r.get("threads"), r.get("omp_wait_policy")) for r in rows if "omp_wait_policy" in r}) == 1,
            "omp_wait_policy": sgemm.get("omp_wait_policy") or next(r["omp_wait_policy"] for r in rows if "omp_wait_policy" in r),
            "sgemm_gflops": sgemm["gflops"], "step_gflop": round(flops / 1e9, 1)}
-by_version = {}
+by_version, failures = {}, []
 for r in rows:
     if "libtorch" in r:
         by_version.setdefault(".".join(r["libtorch"].split(".")[:2]), []).append(r)
 for version, group in by_version.items():
     steps = {f'{r["impl"]}_{r["form"]}_{r["precision"]}': r for r in group if r["bench"] == "rave_step"}
-    side = {"steps": {}}
+    side = {"steps": {}, "same_work": {}}
     for name, r in steps.items():
         gflops = flops / r["seconds_per_step"] / 1e9
         side["steps"][name] = {"seconds_per_step": r["seconds_per_step"], "cpu_seconds_per_step": r["cpu_seconds_per_step"],
@@ -107,6 +109,15 @@ for version, group in by_version.items():
     ratios["rave_bf16_over_rave_fp32"] = speed(steps["rave_batched_bf16"], steps["rave_batched_fp32"],
                                                1.6 if amx and version != "1.13" else None)
     side["step_speed"] = ratios
+    # Same work: every PyTorch step loaded rave's models and images, so the fp32 first losses must agree.
+    for name, r in steps.items():
+        if name.startswith("rave_"):
+            continue
+        ours = steps[f'rave_batched_{r["precision"]}']["first_loss"]
+        difference = abs(r["first_loss"] - ours) / abs(ours)
+        side["same_work"][name] = {"first_loss_relative_difference": float(f"{difference:.2e}")}
+        if r["precision"] == "fp32" and difference > 1e-3:
+            failures.append(f"libtorch {version}: {name} first loss {r['first_loss']} against rave's {ours}")
     residuals = [r for r in group if r["bench"] == "rave_residual"]
     if len(residuals) == 2:
         rave = next(r for r in residuals if r["impl"] == "rave")
@@ -116,5 +127,8 @@ for version, group in by_version.items():
                                          "ratio": ratio, "target": 3.0, "met": ratio >= 3.0, "images": rave["images"],
                                          "max_abs_diff": ref["max_abs_diff_vs_rave"]}
     summary[f"libtorch_{version}"] = side
+summary["same_work_failures"] = failures
 print(json.dumps(summary))
+if failures or not summary["same_settings"]:
+    sys.exit("bench/compare.sh: " + ("; ".join(failures) or "the two sides ran with different threads or wait policies"))
 PY

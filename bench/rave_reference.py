@@ -11,11 +11,14 @@ bench/clip_reference.py (CLIP) and bench/enhance_torch.py (the enhancer):
             runs the loss (forward passes and losses; its backward through AOTAutograd) as torch.compile made it
             (inductor, default mode; PyTorch 2.x), the warm-up step absorbing the compilation. Full-size
             random-weight ViT-B/32 and RN101, frozen. Also reports the step's convolution and matmul FLOPs
-            (counted once, by forward hooks) so that compare.sh can turn seconds into GFLOP/s.
+            (counted once, by forward hooks) so that compare.sh can turn seconds into GFLOP/s. --weights FILE takes
+            the models, images and vector that `rave bench step --save-weights FILE` drew (any size: the
+            configurations are in the file), so that both sides do the same work and their first losses agree.
+            --device cuda runs it on the GPU (bf16 autocast there too).
   residual: the reference procedure for the residual vector (§4.6.1): one file at a time, CLIP's preprocess on the
             PIL image (bicubic short side 224, centre crop), encode_image of one image, unit embedding; with the
-            ViT weights bench_rave residual wrote (PREFIX.state.h5), compared with its vector (PREFIX.residual.h5).
-Prints one JSON object, with the same field names as bench_rave.
+            ViT weights rave bench residual wrote (PREFIX.state.h5), compared with its vector (PREFIX.residual.h5).
+Prints one JSON object, with the same field names as rave bench step and residual.
 """
 import argparse
 import json
@@ -37,8 +40,9 @@ IDENTITY_WEIGHTS = (1, 1, 1, 1, 0.5)
 
 
 def loss_preprocess(images):
-    """Variant A (ALGORITHMS §1.7): 224x224 bilinear squash without antialiasing, CLIP normalisation."""
-    return (F.interpolate(images, size=(224, 224), mode="bilinear", align_corners=False) - CLIP_MEAN) / CLIP_STD
+    """Variant A: 224x224 bilinear squash without antialiasing, CLIP normalisation."""
+    mean, std = CLIP_MEAN.to(images.device), CLIP_STD.to(images.device)
+    return (F.interpolate(images, size=(224, 224), mode="bilinear", align_corners=False) - mean) / std
 
 
 def frozen(model):
@@ -101,15 +105,66 @@ def step_flops(enhancer, vit, rn, batch, size):
     return 3 * enhancer_flops + 2 * vit_flops + 3 * rn_flops
 
 
-def step(args):
-    torch.manual_seed(0)
+# rave's ModifiedResNet names (OpenAI's) -> ModifiedResNetFeatures' names.
+RESNET_NAMES = {"conv1": "stem.0", "bn1": "stem.1", "conv2": "stem.3", "bn2": "stem.4", "conv3": "stem.6",
+                "bn3": "stem.7", "layer1": "stages.0", "layer2": "stages.1", "layer3": "stages.2", "layer4": "stages.3"}
+
+
+def load_step_models(path):
+    """The enhancer, ViT, ModifiedResNet features, images, vector and tau that rave bench step --save-weights wrote."""
+    import h5py  # only --weights reads files
+    with h5py.File(path, "r") as f:
+        group = lambda name: {k: torch.from_numpy(numpy.asarray(v[()])) for k, v in _datasets(f[name])}
+        config = lambda name: json.loads(f[name][()].decode() if isinstance(f[name][()], bytes) else f[name][()])
+        vit_config, resnet_config = config("vit_config"), config("resnet_config")
+        enhancer_state, vit_state, resnet_state = group("enhancer"), group("vit"), group("resnet")
+        x = torch.from_numpy(numpy.asarray(f["x"][()]))
+        residual = torch.from_numpy(numpy.asarray(f["residual"][()])).float().flatten()
+        tau = float(numpy.asarray(f["tau"][()]))
     enhancer = Enhancer("zeros")
-    vit, rn = frozen(VisionTransformer()), frozen(ModifiedResNetFeatures())
+    enhancer.load_state_dict(enhancer_state)
+    width = vit_config["vision_width"]
+    vit = VisionTransformer(vit_config["image_resolution"], vit_config["vision_patch_size"], width,
+                            vit_config["vision_layers"], width // 64, vit_config["embed_dim"])
+    vit.load_state_dict(vit_state)
+    rn = ModifiedResNetFeatures(tuple(resnet_config["vision_layers"]), resnet_config["vision_width"])
+    rn.load_state_dict({_resnet_name(k): v for k, v in resnet_state.items() if not k.startswith("attnpool.")})
+    return enhancer, frozen(vit), frozen(rn), x, residual, tau
+
+
+def _datasets(group, prefix=""):
+    for name, item in group.items():
+        if hasattr(item, "items"):
+            yield from _datasets(item, prefix + name + ".")
+        else:
+            yield prefix + name, item
+
+
+def _resnet_name(key):
+    head, _, rest = key.partition(".")
+    return RESNET_NAMES[head] + "." + rest
+
+
+def synchronize(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def step(args):
+    device = torch.device(args.device)
+    if args.weights:
+        enhancer, vit, rn, x, residual, tau = load_step_models(args.weights)
+        args.batch, args.size = x.shape[0], x.shape[-1]
+    else:
+        torch.manual_seed(0)
+        enhancer = Enhancer("zeros")
+        vit, rn = frozen(VisionTransformer()), frozen(ModifiedResNetFeatures())
+        x = torch.rand(args.batch, 3, args.size, args.size)
+        residual = F.normalize(torch.randn(512), dim=0)
+        tau = 0.2
+    enhancer, vit, rn, x, residual = (t.to(device) for t in (enhancer, vit, rn, x, residual))
     optimizer = torch.optim.Adam(enhancer.parameters(), lr=2e-5, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-3)
-    x = torch.rand(args.batch, 3, args.size, args.size)
-    residual = F.normalize(torch.randn(512), dim=0)
-    tau = 0.2
-    autocast = lambda: torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16")
+    autocast = lambda: torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.precision == "bf16")
     losses = []
 
     def step_loss(x):
@@ -132,11 +187,15 @@ def step(args):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        losses.append(float(loss))
+        losses.append(float(loss))  # reads the loss back: the step ends synchronised, as rave's does
+        synchronize(device)
 
     warm_up_start = time.perf_counter()
-    one_step()  # warm-up: allocations, oneDNN primitive creation, torch.compile's compilation
+    for _ in range(args.warmup):  # allocations, oneDNN primitive creation, torch.compile's compilation
+        one_step()
     warm_up_seconds = time.perf_counter() - warm_up_start
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
     times, cpu_times = [], []
     for _ in range(args.iters):
         start, cpu_start = time.perf_counter(), time.process_time()
@@ -144,13 +203,18 @@ def step(args):
         times.append(time.perf_counter() - start)
         cpu_times.append(time.process_time() - cpu_start)
     seconds = statistics.median(times)
-    return {"bench": "rave_step", "impl": "pytorch_compile" if args.compile else "pytorch_eager", "form": args.form,
-            "precision": args.precision, "warm_up_seconds": round(warm_up_seconds, 2),
-            "batch": args.batch, "size": args.size, "iters": args.iters, "threads": torch.get_num_threads(),
-            "first_loss": losses[0], "seconds_per_step": round(seconds, 4),
-            "cpu_seconds_per_step": round(statistics.median(cpu_times), 4),
-            "images_per_s": round(args.batch / seconds, 3),
-            "flops_per_step": step_flops(enhancer, vit, rn, args.batch, args.size)}
+    result = {"bench": "rave_step", "impl": "pytorch_compile" if args.compile else "pytorch_eager", "form": args.form,
+              "precision": args.precision, "weights": args.weights or "drawn here (seed 0)",
+              "warmup": args.warmup, "warm_up_seconds": round(warm_up_seconds, 2),
+              "batch": args.batch, "size": args.size, "iters": args.iters, "device": str(device),
+              "threads": torch.get_num_threads(), "first_loss": losses[0], "last_loss": losses[-1],
+              "seconds_per_step": round(seconds, 4), "cpu_seconds_per_step": round(statistics.median(cpu_times), 4),
+              "images_per_s": round(args.batch / seconds, 3)}
+    if device.type == "cuda":
+        result["peak_device_mib"] = round(torch.cuda.max_memory_reserved(device) / 2 ** 20, 1)
+    else:
+        result["flops_per_step"] = step_flops(enhancer, vit, rn, args.batch, args.size)
+    return result
 
 
 def clip_preprocess(path):
@@ -204,8 +268,11 @@ def main():
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--iters", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1, help="step: untimed steps first")
+    parser.add_argument("--weights", help="step: the HDF5 file of rave bench step --save-weights")
+    parser.add_argument("--device", default="cpu", help="step: cpu or cuda")
     parser.add_argument("--compile", action="store_true", help="step: torch.compile the loss (PyTorch 2.x)")
-    parser.add_argument("--prefix", help="residual: what bench_rave residual --out wrote")
+    parser.add_argument("--prefix", help="residual: what rave bench residual --out wrote")
     parser.add_argument("--backlit", help="residual: folder of backlit images")
     parser.add_argument("--welllit", help="residual: folder of well-lit images")
     parser.add_argument("--threads", type=int, default=0)

@@ -104,7 +104,7 @@ class Smoke {
   // The random embeddings' cosine with the vector is about 0.15: tau -0.3 keeps (cos - tau)^2 far from its zero,
   // where any rounding is a large relative error of the loss, so that bf16_vs_fp32 measures bf16, not that.
   StepModels models(const torch::Device& device) {
-    return make_step_models("tiny", 2, 64, device, *communicator_, -0.3);
+    return make_step_models("tiny", 2, 64, device, *communicator_, kStepSeed, -0.3);
   }
 
   Outcome device_auto() {

@@ -28,6 +28,7 @@ void declare(io::OptionSet& options) {
       ("warmup", value<int64_t>()->default_value(1), "untimed steps first (allocations, kernel selection)")
       ("iters", value<int64_t>()->default_value(3), "timed steps (medians are reported)")
       ("encoders", value<std::string>()->default_value("full"), "full (CLIP ViT-B/32 and RN101 sizes) or tiny")
+      ("seed", value<uint64_t>()->default_value(kStepSeed), "of the enhancer, images and vector (the encoders': 0)")
       ("save-weights", value<std::string>()->default_value(""),
        "HDF5 file for the step's models and images, read by bench/rave_reference.py --weights");
 }
@@ -43,7 +44,8 @@ int run(const launch::Invocation& invocation) {
   const models::Precision precision = models::parse_precision(o["precision"].as<std::string>());
   dist::install_cpu_block_cache();  // as `rave train` does
   const auto communicator = dist::make_communicator(context, "auto");
-  StepModels m = make_step_models(o["encoders"].as<std::string>(), batch, size, context.device(), *communicator);
+  StepModels m = make_step_models(o["encoders"].as<std::string>(), batch, size, context.device(), *communicator,
+                                  o["seed"].as<uint64_t>());
   if (!o["save-weights"].as<std::string>().empty()) save_step_models(o["save-weights"].as<std::string>(), m);
   const launch::TrainingParts parts = m.parts(*communicator, precision);
 
@@ -74,6 +76,7 @@ int run(const launch::Invocation& invocation) {
   j["size"] = size;
   j["warmup"] = warmup;
   j["iters"] = iters;
+  j["seed"] = o["seed"].as<uint64_t>();
   j["first_loss"] = first.loss;
   j["first_guidance_loss"] = first.guidance;
   j["first_identity_loss"] = first.identity;

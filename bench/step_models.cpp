@@ -41,7 +41,7 @@ launch::TrainingParts StepModels::parts(dist::Communicator& communicator, models
 }
 
 StepModels make_step_models(const std::string& encoders, int64_t batch, int64_t size, const torch::Device& device,
-                            dist::Communicator& communicator, double tau) {
+                            dist::Communicator& communicator, uint64_t seed, double tau) {
   if (encoders != "full" && encoders != "tiny") {
     throw UsageError("--encoders " + encoders + " is not known", "full (CLIP ViT-B/32 and RN101) or tiny");
   }
@@ -51,6 +51,7 @@ StepModels make_step_models(const std::string& encoders, int64_t batch, int64_t 
   const bool full = encoders == "full";
   m.vit = models::ClipModel(full ? ClipConfig::vit_b32() : tiny(ClipConfig::vit_b32()));
   m.resnet = models::ClipModel(full ? ClipConfig::rn101() : tiny(ClipConfig::rn101()));
+  torch::manual_seed(seed);
   m.enhancer = models::Enhancer(models::EnhancerOptions().cond_padding(torch::kZeros));
   const torch::Tensor direction = torch::randn({m.vit->config().embed_dim});
   guidance::ResidualVector vector;

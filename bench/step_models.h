@@ -40,9 +40,13 @@ struct StepModels {
 };
 
 // UsageError for an unknown `encoders`.
-// `tau` is the vector's threshold (bench/rave_reference.py's is 0.2).
+// The encoders are drawn from seed 0, the enhancer, images and vector from `seed`: a freshly drawn enhancer can
+// output a light map that is zero everywhere (its last layer is a ReLU), and then E = clamp(x / 1e-9) is 1 at
+// every pixel, no gradient reaches the enhancer and the step trains nothing (seed 0 does that). `tau` is the
+// vector's threshold (bench/rave_reference.py's is 0.2).
+constexpr uint64_t kStepSeed = 1;
 StepModels make_step_models(const std::string& encoders, int64_t batch, int64_t size, const torch::Device& device,
-                            dist::Communicator& communicator, double tau = 0.2);
+                            dist::Communicator& communicator, uint64_t seed = kStepSeed, double tau = 0.2);
 
 // The enhancer (enhancer/*), the visual towers (vit/*, resnet/*, with their configurations as JSON in
 // vit_config and resnet_config), the images (x) and the vector (residual, tau), as they are now.

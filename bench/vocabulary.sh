@@ -2,7 +2,8 @@
 # The vocabulary sweep of rave analyze / rave correct (full-size random-weight ViT-B/32 text encoder, 49,408
 # ids) on 1 rank with every core, then on RANKS ranks sharing the cores, against the reference procedure (one
 # id at a time over the full 77-token context, timed on SAMPLE evenly spread ids and extrapolated), and the
-# cached rerun. Prints every JSON line, then one summary object.
+# cached rerun. The reference procedure runs in the same process as the sweep (same threads, same OpenMP wait
+# policy). Prints every JSON line, then one summary object.
 # Targets: >= 30x the reference on one process; near-linear speed-up with ranks that have their own cores
 # (on a machine with fewer cores than ranks x threads the ranks only share them); cached rerun < 2 s. On a
 # machine shared with other work compare the CPU-time fields of single-threaded runs (THREADS=1).
@@ -17,11 +18,11 @@ ranks=${RANKS:-2}
 cores=$(nproc)
 mpirun=(mpirun --allow-run-as-root --oversubscribe --mca btl_vader_single_copy_mechanism none)
 
-one=$("$build/bench/bench_vocabulary" --vocab "$vocab" --batch "${BATCH:-512}" --sample "${SAMPLE:-256}" \
+one=$("$build/rave" bench vocabulary --vocab "$vocab" --batch "${BATCH:-512}" --sample "${SAMPLE:-256}" \
      --threads "${THREADS:-$cores}")
 printf '%s\n' "$one"
 threads=${THREADS:-$(( cores / ranks > 0 ? cores / ranks : 1 ))}
-many=$("${mpirun[@]}" -np "$ranks" "$build/bench/bench_vocabulary" --vocab "$vocab" --batch "${BATCH:-512}" \
+many=$("${mpirun[@]}" -np "$ranks" "$build/rave" bench vocabulary --vocab "$vocab" --batch "${BATCH:-512}" \
        --threads "$threads" --skip-reference)
 printf '%s\n' "$many"
 
@@ -30,7 +31,8 @@ import json, sys
 one, many = (json.loads(line) for line in sys.argv[1:])
 print(json.dumps({
     "bench": "vocabulary_summary",
-    "cores": one["threads_per_rank"],
+    "cores": one["threads"],
+    "omp_wait_policy": one["omp_wait_policy"],
     "sweep_seconds_1_rank": one["sweep_seconds"],
     "reference_extrapolated_seconds": one["reference_extrapolated_seconds"],
     "speedup_vs_reference": one["speedup"],

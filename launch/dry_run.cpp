@@ -14,14 +14,15 @@
 #include "dist/cpu_block_cache.h"
 #include "dist/per_rank.h"
 #include "dist/error.h"
+#include "dist/gradient_reducer.h"
 #include "guidance/encoders.h"
-#include "guidance/enhancer_loss.h"
 #include "guidance/learned_pair.h"
 #include "guidance/rave_guidance.h"
 #include "guidance/residual_file.h"
 #include "io/checkpoint.h"
 #include "io/dataset.h"
 #include "launch/optimizer_state.h"
+#include "launch/training_step.h"
 #include "models/enhancer.h"
 
 namespace rave::launch {
@@ -69,20 +70,14 @@ struct StepCost {
   double cached_mib = 0;    // the block cache's peak of live and kept blocks since it was last emptied
 };
 
-// The peaks and time of one enhancer step on `batch` random images: forward, losses, backward, Adam.
-StepCost measure_step(models::Enhancer& enhancer, torch::optim::Adam& optimizer, guidance::GuidanceEncoder& encoder,
-                      guidance::IdentityEncoder& identity, guidance::Guidance& guidance, const TrainerOptions& options,
-                      int64_t batch, bool warm_up, const torch::Device& device) {
-  const torch::Tensor x = torch::rand({batch, 3, options.image_size, options.image_size}).to(device);
+// The peaks and time of one training step of the run (launch::training_step) on `batch` random images.
+StepCost measure_step(const TrainingParts& parts, int64_t image_size, int64_t batch, bool warm_up,
+                      const torch::Device& device) {
+  const torch::Tensor x = torch::rand({batch, 3, image_size, image_size}).to(device);
   core::reset_peak_resident();
   if (device.is_cuda()) core::reset_device_peak(device.index());
   const auto start = std::chrono::steady_clock::now();
-  const guidance::EnhancerLoss terms =
-      guidance::enhancer_loss(enhancer, encoder, identity, guidance, x, warm_up, options.precision);
-  optimizer.zero_grad();
-  terms.loss.backward();
-  optimizer.step();
-  const double loss = terms.loss.item<double>();  // waits for the device
+  const double loss = training_step(parts, x, warm_up).loss;  // ends synchronised with the device
   if (!std::isfinite(loss)) throw Error("the loss of a random batch is " + std::to_string(loss));
   return {std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
           core::peak_resident_mib(), device.is_cuda() ? core::device_peak_mib(device.index()) : 0.0,
@@ -129,8 +124,13 @@ int dry_run(const dist::Context& context, const TrainerOptions& options) {
   models::Enhancer enhancer(models::EnhancerOptions().cond_padding(torch::kZeros));
   enhancer->to(device);
   torch::optim::Adam optimizer(enhancer->parameters(), reference_adam(options.learning_rate, options.weight_decay));
+  const std::unique_ptr<dist::Communicator> communicator =
+      dist::make_communicator(context, options.backend, options.collective_timeout);
+  dist::GradientReducer reducer(*communicator, enhancer->named_parameters());
+  const TrainingParts parts{enhancer, *encoder, *identity, *guidance, optimizer, reducer, *communicator,
+                            options.precision};
   const auto step = [&](int64_t batch, bool warm_up = false) {
-    return measure_step(enhancer, optimizer, *encoder, *identity, *guidance, options, batch, warm_up, device);
+    return measure_step(parts, options.image_size, batch, warm_up, device);
   };
   // Measured at --batch-size up to 2, else at 2 and 3 and extrapolated: real runs grow linearly from batch 2 on
   // (a CPU run at 256x256 with full-size CLIP measured 2747, 3835, 4556 and 5407 MiB at batch 1 to 4).
@@ -164,7 +164,7 @@ int dry_run(const dist::Context& context, const TrainerOptions& options) {
                                                 extrapolate(small, a.seconds, large, b.seconds, batch)},
                                                torch::kFloat64);
   const torch::Tensor largest =
-      std::get<0>(dist::gather_rows(*dist::make_communicator(context, "mpi"), estimate).max(0));
+      std::get<0>(dist::gather_rows(*communicator, estimate).max(0));
   if (context.is_root()) {
     const std::string measured =
         fmt::format("set-up: {:.0f} MiB; batch {}: {:.0f} MiB resident, {:.0f} MiB in large blocks, {:.2f} s",

@@ -18,7 +18,7 @@ status=0
 for torch in ${TEST_TORCH:-debian pip}; do
   case "$torch" in
     debian) build_dir=${BUILD_DIR:-build}; labels=() ;;
-    pip) build_dir=build-pip; labels=(-L unit) ;;
+    pip) build_dir=build-pip; labels=(-L "unit|gpu_check") ;;
     *) echo "test.sh: TEST_TORCH: unknown LibTorch '$torch' (expected debian and/or pip)" >&2; exit 2 ;;
   esac
   tree_start=$(date +%s)
