@@ -66,6 +66,8 @@ int run(const launch::Invocation& invocation) {
   j["bench"] = "rave_residual";
   j["impl"] = "rave";
   j["procedure"] = "guidance::compute_residual, batch " + std::to_string(options.batch_size);
+  // rave's own allocator for large CPU blocks (dist/cpu_block_cache.h), as the command it measures uses it.
+  j["allocator"] = "glibc malloc + rave's CPU block cache";
   j["images"] = images;
   j["seconds"] = rounded(seconds, 1e4);
   j["images_per_s"] = rounded(double(images) / seconds, 100);

@@ -76,6 +76,8 @@ int run(const launch::Invocation& invocation) {
   j["size"] = size;
   j["warmup"] = warmup;
   j["iters"] = iters;
+  // rave's own allocator for large CPU blocks (dist/cpu_block_cache.h), as the command it measures uses it.
+  j["allocator"] = "glibc malloc + rave's CPU block cache";
   j["seed"] = o["seed"].as<uint64_t>();
   j["first_loss"] = first.loss;
   j["first_guidance_loss"] = first.guidance;
