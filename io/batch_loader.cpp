@@ -1,5 +1,6 @@
 #include "io/batch_loader.h"
 
+#include <c10/core/DeviceGuard.h>
 #include <torch/torch.h>
 
 #include <string>
@@ -8,14 +9,20 @@
 #include "dist/error.h"
 #include "dist/random.h"
 #include "io/image.h"
-#include "io/resize.h"
 
 namespace rave::io {
 
 BatchLoader::BatchLoader(ImageFolder& folder, dist::ShardSampler sampler, const BatchLoaderOptions& options)
-    : folder_(folder), sampler_(std::move(sampler)), options_(options) {
+    : sampler_(std::move(sampler)),
+      options_(options),
+      cache_(folder, options.image_size, options.cache_mib),
+      float_of_u8_(to_float_chw(torch::arange(256).to(torch::kUInt8).view({256, 1, 1})).flatten().to(options.device)) {
   if (options.batch_size <= 0 || options.image_size <= 0 || options.threads <= 0 || options.prefetch_batches <= 0) {
     throw UsageError("batch loader: batch size, image size, threads and prefetch must be positive");
+  }
+  if (options.cache_mib < 0) {
+    throw UsageError("--loader-cache-mib " + std::to_string(options.cache_mib) + " is negative",
+                     "give the MiB of resized images each rank may keep, or 0 to decode every image at every access");
   }
   if (options.threads > kMaxLoaderThreads) {
     throw UsageError("--loader-threads " + std::to_string(options.threads) + " is more than " +
@@ -45,6 +52,10 @@ void BatchLoader::stop_workers() {
 }
 
 void BatchLoader::work() {
+  // Pinned memory is allocated in the current device's context, which in a new thread is GPU 0's: the rank's own
+  // device keeps the other ranks' GPUs free of this process.
+  c10::OptionalDeviceGuard device;
+  if (options_.device.is_cuda()) device.reset_device(options_.device);
   while (true) {
     Job job;
     {
@@ -72,14 +83,18 @@ void BatchLoader::work() {
 }
 
 std::optional<torch::Tensor> BatchLoader::load_item(int64_t item, int64_t epoch) {
-  const std::optional<torch::Tensor> decoded = folder_.read_u8(static_cast<size_t>(item));
-  if (!decoded) return std::nullopt;
-  torch::Tensor image = resize_pil(*decoded, options_.image_size, options_.image_size, PilFilter::lanczos);
-  if (options_.augment) {
-    dist::SplitMix64 rng(dist::stream_seed(dist::stream_seed(options_.seed, uint64_t(epoch)), uint64_t(item)));
-    image = augment(image, draw_augmentation(rng, options_.ranges));
-  }
-  return to_float_chw(image);
+  std::optional<torch::Tensor> image = cache_.get(item);
+  if (!image || !options_.augment) return image;
+  dist::SplitMix64 rng(dist::stream_seed(dist::stream_seed(options_.seed, uint64_t(epoch)), uint64_t(item)));
+  return augment(*image, draw_augmentation(rng, options_.ranges));  // a new tensor: the cached one stays as it is
+}
+
+torch::Tensor BatchLoader::to_float(const torch::Tensor& u8) const {
+  if (!u8.is_cuda()) return u8.to(torch::kFloat).div(255);  // to_float_chw's operations
+  // CUDA divides by a scalar as a multiplication by its reciprocal, which differs from the quotient in the last bit
+  // for 126 of the 256 levels; batches must not depend on the device (resumed runs are compared bit for bit), so
+  // the GPU looks the CPU's quotients up.
+  return float_of_u8_.index({u8.to(torch::kLong)});
 }
 
 Batch BatchLoader::make(const Job& job) {
@@ -91,8 +106,13 @@ Batch BatchLoader::make(const Job& job) {
       batch.items.push_back(job.items[i]);
     }
   }
-  batch.images = images.empty() ? torch::Tensor() : torch::stack(images);
   batch.next_state = job.next_state;
+  if (images.empty()) return batch;
+  const int64_t size = options_.image_size;
+  torch::Tensor u8 = torch::empty({int64_t(images.size()), 3, size, size},
+                                  torch::TensorOptions(torch::kUInt8).pinned_memory(options_.device.is_cuda()));
+  for (size_t i = 0; i < images.size(); ++i) u8[int64_t(i)].copy_(images[i].permute({2, 0, 1}));
+  batch.images = options_.device.is_cuda() ? u8 : to_float(u8);  // on the CPU, the worker converts too
   return batch;
 }
 
@@ -106,7 +126,9 @@ Batch BatchLoader::next() {
     lock.unlock();
     changed_.notify_all();
     // A batch whose every file was unreadable (already logged and counted by the folder) is skipped.
-    if (batch.images.defined()) return batch;
+    if (!batch.images.defined()) continue;
+    if (options_.device.is_cuda()) batch.images = to_float(batch.images.to(options_.device, /*non_blocking=*/true));
+    return batch;
   }
 }
 

@@ -350,6 +350,8 @@ int Trainer::run() {
   loading.batch_size = options_.batch_size;
   loading.threads = options_.loader_threads;
   loading.seed = options_.seed;
+  loading.cache_mib = options_.loader_cache_mib;
+  loading.device = context_.device();
   io::BatchLoader loader(folder, std::move(sampler), loading);
 
   // The blocks that loading the encoders and the residual pass freed fit no training step: kept, they would stay
@@ -364,6 +366,7 @@ int Trainer::run() {
   auto last = start, last_report = start;
   const int64_t first_step = schedule_.step();
   torch::Tensor last_input;
+  double data_wait = 0;  // seconds spent in loader.next()
   dist::StopDecision stop;
   while (schedule_.step() < options_.max_steps && !rounds_done() && !stop.stop()) {
     if (clip_lit_ && clip_lit_->schedule().phase() != ClipLitPhase::enhancer) {
@@ -374,9 +377,11 @@ int Trainer::run() {
       last = std::chrono::steady_clock::now();
       if (stop.stop()) break;  // inside a guidance phase: the checkpoint below continues it
     }
+    const auto asked = std::chrono::steady_clock::now();
     const io::Batch batch = loader.next();
+    data_wait += std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
     sampler_state_ = batch.next_state;
-    last_input = batch.images.to(context_.device());
+    last_input = batch.images;
     const Stage stage = schedule_.stage();
     const int64_t round = schedule_.round();
     const StepNumbers numbers = step(last_input);
@@ -420,6 +425,13 @@ int Trainer::run() {
     }
     if (context_.is_root() && schedule_.step() % options_.sample_every == 0) write_sample(last_input);
     stop = stop_signal_.agree(*communicator_, context_.device());  // every rank stops after the same step
+  }
+  if (context_.is_root()) {
+    const double loop = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const io::ResizedImageCacheStats cache = loader.cache_stats();
+    spdlog::info("data loading: waited {:.1f} s for batches, {:.1f} % of the training loop; {} files decoded, "
+                 "{} resized images kept ({:.0f} MiB)",
+                 data_wait, loop > 0 ? 100 * data_wait / loop : 0.0, cache.decodes, cache.cached, cache.cached_mib);
   }
   const bool stopped_early = stop.stop() && schedule_.step() < options_.max_steps && !rounds_done();
   if (context_.is_root()) {

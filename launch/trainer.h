@@ -38,6 +38,7 @@ struct TrainerOptions {
   int64_t sample_every = 500;
   int64_t check_sync_every = 0;
   int loader_threads = 2;
+  int64_t loader_cache_mib = 2048;  // resized training images kept per rank (io/resized_image_cache.h)
   std::string clip;             // guidance encoder
   std::string clip_identity;    // identity encoder
   std::string residual;         // precomputed residual file (RAVE)

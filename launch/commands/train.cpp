@@ -24,7 +24,9 @@ void declare(io::OptionSet& options) {
       ("backlit", value<std::string>(), "folder of backlit training images")
       ("welllit", value<std::string>(), "folder of well-lit images (RAVE: the positive set of the residual vector)")
       ("image-size", value<int64_t>()->default_value(512), "training resolution (square, Lanczos resize)")
-      ("loader-threads", value<int>()->default_value(2), "image decoding threads per rank");
+      ("loader-threads", value<int>()->default_value(2), "image decoding threads per rank")
+      ("loader-cache-mib", value<int64_t>()->default_value(2048),
+       "MiB of resized training images each rank keeps in memory instead of decoding them again (0: none)");
   declare_exif_option(options.section("data"), io::kTrainingExifOrientation);
   options.section("train")
       ("method", value<std::string>()->default_value("rave"), "rave, clip-lit or clip-lit-latent")
@@ -123,6 +125,7 @@ int run(const Invocation& invocation) {
   options.batch_size = v["batch-size"].as<int64_t>();
   options.image_size = v["image-size"].as<int64_t>();
   options.loader_threads = v["loader-threads"].as<int>();
+  options.loader_cache_mib = v["loader-cache-mib"].as<int64_t>();
   options.seed = uint64_t(v["seed"].as<int64_t>());
   options.learning_rate = v["lr"].as<double>();
   options.weight_decay = v["weight-decay"].as<double>();

@@ -1,11 +1,14 @@
 #include "io/batch_loader.h"
 
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <fstream>
 
 #include "dist/error.h"
+#include "dist/random.h"
+#include "io/augment.h"
 #include "io/image.h"
 #include "io/resize.h"
 #include "tests/support/test_support.h"
@@ -31,12 +34,13 @@ BatchLoaderOptions small(int threads, bool augment = true) {
 }
 
 std::vector<Batch> take(ImageFolder& folder, const BatchLoaderOptions& options, int count,
-                        const dist::SamplerState& start = {}) {
+                        const dist::SamplerState& start = {}, ResizedImageCacheStats* stats = nullptr) {
   dist::ShardSampler sampler(int64_t(folder.size()), 0, 1, 5);
   sampler.restore(start);
   BatchLoader loader(folder, std::move(sampler), options);
   std::vector<Batch> batches;
   for (int i = 0; i < count; ++i) batches.push_back(loader.next());
+  if (stats) *stats = loader.cache_stats();
   return batches;
 }
 
@@ -110,6 +114,105 @@ TEST(BatchLoader, SkipsAndCountsUnreadableFiles) {
   }
   EXPECT_LT(delivered, 18);
   EXPECT_EQ(folder.unreadable_count(), 1u);
+}
+
+TEST(BatchLoader, SameImagesAsDecodingResizingAndAugmentingEachItem) {
+  // The loader before the cache, by hand: decode, Lanczos, augmentation seeded from (seed, epoch, item), [0,1].
+  test::ScratchDir dir;
+  make_folder(dir, false);
+  ImageFolder folder(dir.path(), kTrainingExifOrientation);
+  const BatchLoaderOptions options = small(2);
+  const auto batches = take(folder, options, 5);  // 15 items over 7 files: into the third epoch
+  dist::ShardSampler reference(7, 0, 1, 5);
+  for (const Batch& batch : batches) {
+    for (size_t i = 0; i < batch.items.size(); ++i) {
+      const int64_t item = reference.next(1).front(), epoch = reference.state().epoch;
+      ASSERT_EQ(batch.items[i], item);
+      dist::SplitMix64 rng(dist::stream_seed(dist::stream_seed(options.seed, uint64_t(epoch)), uint64_t(item)));
+      const torch::Tensor resized = resize_pil(*folder.read_u8(size_t(item)), 16, 16, PilFilter::lanczos);
+      const torch::Tensor expected = to_float_chw(augment(resized, draw_augmentation(rng, options.ranges)));
+      EXPECT_TRUE(torch::equal(batch.images[int64_t(i)], expected)) << "item " << item << " of epoch " << epoch;
+    }
+  }
+}
+
+TEST(BatchLoader, ConvertsEveryLevelAsToFloatChw) {
+  // All 256 levels in one 16x16 image, loaded at its own size (no resize pass) and without augmentation.
+  test::ScratchDir dir;
+  const torch::Tensor levels = torch::arange(256).to(torch::kUInt8).view({16, 16, 1}).expand({16, 16, 3});
+  write_image((dir / "levels.png").string(), to_float_chw(levels.contiguous()));
+  ImageFolder folder(dir.path(), kTrainingExifOrientation);
+  ASSERT_TRUE(torch::equal(*folder.read_u8(0), levels));
+  const auto batches = take(folder, small(1, /*augment=*/false), 1);
+  EXPECT_TRUE(torch::equal(batches[0].images[0], to_float_chw(levels.contiguous())));
+}
+
+TEST(BatchLoader, SameBatchesOnAGpuAsOnTheCpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  test::ScratchDir dir;
+  make_folder(dir, false);
+  ImageFolder folder(dir.path(), kTrainingExifOrientation);
+  BatchLoaderOptions gpu = small(2);
+  gpu.device = torch::Device(torch::kCUDA, 0);
+  const auto on_cpu = take(folder, small(2), 4), on_gpu = take(folder, gpu, 4);
+  for (size_t i = 0; i < on_cpu.size(); ++i) {
+    ASSERT_TRUE(on_gpu[i].images.is_cuda());
+    EXPECT_TRUE(torch::equal(on_gpu[i].images.cpu(), on_cpu[i].images)) << "batch " << i;
+  }
+}
+
+TEST(BatchLoader, DecodesEachFileOnceUnreadableOnesIncluded) {
+  test::ScratchDir dir;
+  make_folder(dir, true);
+  ImageFolder folder(dir.path(), kTrainingExifOrientation);
+  ResizedImageCacheStats stats;
+  take(folder, small(1), 8, {}, &stats);  // 24 draws over 8 files: three epochs
+  EXPECT_EQ(stats.decodes, 8);
+  EXPECT_EQ(stats.cached, 7);
+  EXPECT_DOUBLE_EQ(stats.cached_mib, 7 * 16 * 16 * 3 / 1048576.0);
+  EXPECT_EQ(folder.unreadable_count(), 1u);
+}
+
+TEST(BatchLoader, WithoutTheCacheDecodesAtEveryAccessAndDeliversTheSameBatches) {
+  test::ScratchDir dir;
+  make_folder(dir, false);
+  ImageFolder folder(dir.path(), kTrainingExifOrientation);
+  BatchLoaderOptions uncached = small(1);
+  uncached.cache_mib = 0;
+  ResizedImageCacheStats stats;
+  const auto without = take(folder, uncached, 5, {}, &stats), with = take(folder, small(1), 5);
+  EXPECT_GE(stats.decodes, 15);
+  EXPECT_EQ(stats.cached, 0);
+  for (size_t i = 0; i < with.size(); ++i) EXPECT_TRUE(torch::equal(with[i].images, without[i].images)) << i;
+}
+
+TEST(BatchLoader, KeepsNoMoreThanTheCapAndDecodesTheRestAgain) {
+  // 1 MiB holds one 512x512 image (768 KiB).
+  test::ScratchDir dir;
+  make_folder(dir, false);
+  ImageFolder folder(dir.path(), kTrainingExifOrientation);
+  BatchLoaderOptions capped = small(1, /*augment=*/false);
+  capped.image_size = 512;
+  capped.cache_mib = 1;
+  ResizedImageCacheStats stats;
+  const auto batches = take(folder, capped, 5, {}, &stats);  // 15 draws over 7 files
+  EXPECT_EQ(stats.cached, 1);
+  EXPECT_DOUBLE_EQ(stats.cached_mib, 0.75);
+  EXPECT_GE(stats.decodes, 15 - 2);  // the kept image is read from memory in the second and third epochs
+  for (const Batch& batch : batches) {
+    const auto expected =
+        to_float_chw(resize_pil(*folder.read_u8(size_t(batch.items[2])), 512, 512, PilFilter::lanczos));
+    EXPECT_TRUE(torch::equal(batch.images[2], expected));
+  }
+}
+
+TEST(BatchLoader, RefusesANegativeCacheSize) {
+  test::ScratchDir dir;
+  make_folder(dir, false);
+  ImageFolder folder(dir.path(), kTrainingExifOrientation);
+  BatchLoaderOptions options = small(1);
+  options.cache_mib = -1;
+  EXPECT_THROW(take(folder, options, 1), UsageError);
 }
 
 }  // namespace
