@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "bench/report.h"
+#include "bench/tasks.h"
 #include "bench/timing.h"
 #include "dist/error.h"
 #include "dist/shard_sampler.h"
@@ -36,12 +38,14 @@ nlohmann::ordered_json loader_benchmark(const LoaderBenchmarkOptions& options) {
   loading.image_size = options.image_size;
   loading.batch_size = options.batch_size;
   loading.threads = options.threads;
+  loading.device = options.device;
   nlohmann::ordered_json j;
+  j["bench"] = "loader";
   j["folder"] = options.folder;
   j["files"] = folder.size();
   j["image_size"] = options.image_size;
   j["batch_size"] = options.batch_size;
-  j["threads"] = options.threads;
+  j["loader_threads"] = options.threads;
   int64_t epoch = 0, total = 0;
   {
     io::BatchLoader loader(folder, sampler(), loading);  // checks the sizes and the thread count
@@ -64,6 +68,37 @@ nlohmann::ordered_json loader_benchmark(const LoaderBenchmarkOptions& options) {
                            10);
   }
   return j;
+}
+
+namespace {
+
+using io::po::value;
+
+void declare(io::OptionSet& options) {
+  options.flags()
+      ("folder", value<std::string>(), "folder of training images")
+      ("image-size", value<int64_t>()->default_value(512), "training image side in pixels")
+      ("batch", value<int64_t>()->default_value(8), "images per batch")
+      ("loader-threads", value<int>()->default_value(2), "decoding threads")
+      ("batches", value<int64_t>()->default_value(0), "batches to time (0: two epochs)");
+}
+
+int run(const launch::Invocation& invocation) {
+  const auto& o = invocation.options;
+  LoaderBenchmarkOptions options;
+  options.folder = io::required_value(o, "folder", "rave bench loader");
+  options.image_size = o["image-size"].as<int64_t>();
+  options.batch_size = o["batch"].as<int64_t>();
+  options.threads = o["loader-threads"].as<int>();
+  options.batches = o["batches"].as<int64_t>();
+  options.device = invocation.context->device();
+  return report(invocation, loader_benchmark(options));
+}
+
+}  // namespace
+
+launch::Command loader_task() {
+  return {"loader", "images/s of the training loader per rank, first epoch and cached (JSON)", true, declare, run};
 }
 
 }  // namespace rave::bench

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <torch/types.h>
 
 #include <cstdint>
 #include <string>
@@ -17,6 +18,7 @@ struct LoaderBenchmarkOptions {
   int64_t batch_size = 8;
   int threads = 2;
   int64_t batches = 0;  // 0: two epochs
+  torch::Device device = torch::kCPU;  // where the batches go (pinned, non-blocking copies for CUDA)
 };
 
 // UsageError for sizes, counts or threads that are not positive; IoError for a folder without a readable image.

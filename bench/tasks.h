@@ -18,6 +18,7 @@ launch::Command clip_task();
 launch::Command enhance_task();
 launch::Command allreduce_task();
 launch::Command vocabulary_task();
+launch::Command loader_task();
 launch::Command clip_lit_task();
 launch::Command sgemm_task();
 launch::Command smoke_task();

@@ -112,7 +112,10 @@ for ours in (r for r in steps if r["impl"] == "rave"):
     summary["steps"].append(entry)
     if ours["precision"] == "fp32" and difference > 1e-3:
         failures.append(f'same work: fp32 first losses differ by {difference:.2e} at batch {ours["batch"]}')
-summary["loader"] = [{k: r.get(k) for k in ("image_size", "threads", "images_per_s_first_epoch", "images_per_s_cached")}
+summary["loader"] = [{"image_size": r["image_size"], "loader_threads": r["loader_threads"],
+                      "first_epoch_images_per_s": r["first_epoch"]["images_per_second"],
+                      "cached_images_per_s": (r["cached"] or {}).get("images_per_second"),
+                      "no_cache_images_per_s": r["no_cache"]["images_per_second"]}
                      for r in rows if r["bench"] == "loader"]
 print(json.dumps(summary, indent=1))
 sys.exit(1 if failures else 0)
