@@ -36,6 +36,8 @@ if [ -f "$bundle/env.sh" ]; then
   source "$bundle/env.sh"
 fi
 rave=$build/rave
+# Equal settings for rave and the PyTorch baseline: the same intra-op threads and OpenMP wait policy.
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(nproc)} OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 "$rave" --version | tee -a "$out/check.log"
 failures=()
 
