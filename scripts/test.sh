@@ -2,7 +2,8 @@
 # The test command: installs what is missing and builds (scripts/setup.sh), then runs every CTest suite
 # (unit, MPI under mpirun -np 2 and 3, integration) and exits non-zero on any failure. Then the same tree is
 # built against the CUDA LibTorch of PyPI's torch 2.11.0 (TORCH=pip scripts/setup.sh, build-pip/), so that a
-# change which breaks the GPU build fails here, and that build's unit tests run on the CPU.
+# change which breaks the GPU build fails here, and that build's unit tests and the GPU check's CPU run
+# (gpu_check.cpu: scripts/gpu_check.sh at the smallest sizes, with the venv's PyTorch) run on the CPU.
 #   scripts/test.sh [ctest arguments...]     e.g. scripts/test.sh -L unit
 # Environment: TEST_TORCH (default "debian pip": which LibTorch builds to test), BUILD_DIR (the Debian tree).
 set -euo pipefail
