@@ -132,7 +132,8 @@ nlohmann::ordered_json text(const io::po::variables_map& o) {
 int run(const launch::Invocation& invocation) {
   const std::string tower = invocation.options["tower"].as<std::string>();
   if (tower != "image" && tower != "text") throw UsageError("rave bench clip: --tower is image or text");
-  return report(invocation, tower == "image" ? image(invocation.options, invocation.context->device()) : text(invocation.options));
+  return report(invocation, tower == "image" ? image(invocation.options, invocation.context->device())
+                                             : text(invocation.options));
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <sstream>
 
 #include "bench/report.h"
 #include "bench/step_models.h"
@@ -57,7 +58,7 @@ std::string number(double value) {
 
 class Smoke {
  public:
-  Smoke(const launch::Invocation& invocation)
+  explicit Smoke(const launch::Invocation& invocation)
       : invocation_(invocation),
         context_(*invocation.context),
         device_(context_.device()),
@@ -107,6 +108,11 @@ class Smoke {
     return make_step_models("tiny", 2, 64, device, *communicator_, kStepSeed, -0.3);
   }
 
+  // One guided training step of `m`; its loss.
+  double step_loss(StepModels& m, models::Precision precision) {
+    return launch::training_step(m.parts(*communicator_, precision), m.x, false).loss;
+  }
+
   Outcome device_auto() {
     const std::string asked = invocation_.options["device"].as<std::string>();
     if (asked != "auto") return skip("--device " + asked + " was given");
@@ -117,7 +123,7 @@ class Smoke {
 
   Outcome step_on_device() {
     StepModels m = models(device_);
-    launch::training_step(m.parts(*communicator_, models::Precision::kFloat32), m.x, false);
+    step_loss(m, models::Precision::kFloat32);
     for (const auto& p : m.enhancer->named_parameters()) {
       if (p.value().device() != device_) return fail("parameter " + p.key() + " is on " + p.value().device().str());
       if (!p.value().grad().defined() || p.value().grad().device() != device_) {
@@ -137,8 +143,8 @@ class Smoke {
     at::globalContext().setAllowTF32CuBLAS(false);
     at::globalContext().setAllowTF32CuDNN(false);
     StepModels gpu = models(device_), cpu = models(torch::kCPU);
-    const double gpu_loss = launch::training_step(gpu.parts(*communicator_, models::Precision::kFloat32), gpu.x, false).loss;
-    const double cpu_loss = launch::training_step(cpu.parts(*communicator_, models::Precision::kFloat32), cpu.x, false).loss;
+    const double gpu_loss = step_loss(gpu, models::Precision::kFloat32);
+    const double cpu_loss = step_loss(cpu, models::Precision::kFloat32);
     const double loss_difference = std::abs(gpu_loss - cpu_loss) / std::abs(cpu_loss);
     double gradient_difference = 0;
     const auto cpu_parameters = cpu.enhancer->named_parameters();
@@ -153,10 +159,8 @@ class Smoke {
 
   Outcome bf16_vs_fp32() {
     StepModels fp32 = models(device_), bf16 = models(device_);
-    const double fp32_loss =
-        launch::training_step(fp32.parts(*communicator_, models::Precision::kFloat32), fp32.x, false).loss;
-    const double bf16_loss =
-        launch::training_step(bf16.parts(*communicator_, models::Precision::kBFloat16), bf16.x, false).loss;
+    const double fp32_loss = step_loss(fp32, models::Precision::kFloat32);
+    const double bf16_loss = step_loss(bf16, models::Precision::kBFloat16);
     const double difference = std::abs(bf16_loss - fp32_loss) / std::abs(fp32_loss);
     for (const auto& p : bf16.enhancer->parameters()) {
       if (p.grad().scalar_type() != torch::kFloat32) return fail("a bf16 step's gradient is not float32");
@@ -226,7 +230,8 @@ class Smoke {
     guidance::ResidualPassOptions options;
     options.device = device_;
     options.show_progress = false;
-    const guidance::ResidualVector vector = guidance::compute_residual(*encoder, backlit, welllit, *communicator_, options);
+    const guidance::ResidualVector vector =
+        guidance::compute_residual(*encoder, backlit, welllit, *communicator_, options);
     const double norm = vector.residual.norm().item<double>();
     const std::string detail = std::to_string(vector.n_pos + vector.n_neg) + " images, |r| = " + number(norm);
     if (vector.n_pos != int64_t(welllit.size()) || vector.n_neg != int64_t(backlit.size())) {
@@ -255,7 +260,9 @@ class Smoke {
     for (std::string line; std::getline(metrics, line);) ++lines;
     const bool checkpoint = fs::exists(scratch_ / "run/checkpoints");
     const std::string detail = "exit " + std::to_string(code) + ", " + std::to_string(lines) + " metrics lines";
-    if (code != 0 || lines != 3 || !checkpoint) return fail(detail + ", checkpoint folder " + (checkpoint ? "" : "not ") + "written");
+    if (code != 0 || lines != 3 || !checkpoint) {
+      return fail(detail + ", checkpoint folder " + (checkpoint ? "" : "not ") + "written");
+    }
     return {true, detail};
   }
 

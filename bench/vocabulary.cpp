@@ -51,75 +51,75 @@ torch::Tensor reference_encode(models::ClipModelImpl& model, const torch::Tensor
 }
 
 int run(const launch::Invocation& invocation) {
-    const auto& o = invocation.options;
-    const std::string vocab = io::required_value(o, "vocab", "rave bench vocabulary");
-    const std::string clip = o["clip"].as<std::string>(), cache = o["cache"].as<std::string>();
-    const dist::Context& context = *invocation.context;
-    auto communicator = dist::make_communicator(context, "mpi");
-    const bool root = context.is_root();
-    const models::Tokenizer tokenizer(vocab);
-    torch::manual_seed(0);
-    models::ClipModel model = clip.empty() ? models::ClipModel(models::ClipConfig::vit_b32())
-                                                   : models::load_clip(clip);
-    analysis::VocabularyEmbeddingOptions options;
-    options.batch_size = o["batch"].as<int64_t>();
-    options.show_progress = false;
+  const auto& o = invocation.options;
+  const std::string vocab = io::required_value(o, "vocab", "rave bench vocabulary");
+  const std::string clip = o["clip"].as<std::string>(), cache = o["cache"].as<std::string>();
+  const dist::Context& context = *invocation.context;
+  auto communicator = dist::make_communicator(context, "mpi");
+  const bool root = context.is_root();
+  const models::Tokenizer tokenizer(vocab);
+  torch::manual_seed(0);
+  models::ClipModel model =
+      clip.empty() ? models::ClipModel(models::ClipConfig::vit_b32()) : models::load_clip(clip);
+  analysis::VocabularyEmbeddingOptions options;
+  options.batch_size = o["batch"].as<int64_t>();
+  options.show_progress = false;
 
-    communicator->barrier();
-    const auto start = Clock::now();
-    const double cpu_start = cpu_seconds();
-    const analysis::VocabularyEmbeddings vocabulary =
-        analysis::embed_vocabulary(*model, tokenizer, communicator.get(), options);
-    const double sweep_cpu = cpu_seconds_since(cpu_start);
-    communicator->barrier();
-    const double sweep = seconds_since(start);
+  communicator->barrier();
+  const auto start = Clock::now();
+  const double cpu_start = cpu_seconds();
+  const analysis::VocabularyEmbeddings vocabulary =
+      analysis::embed_vocabulary(*model, tokenizer, communicator.get(), options);
+  const double sweep_cpu = cpu_seconds_since(cpu_start);
+  communicator->barrier();
+  const double sweep = seconds_since(start);
 
-    nlohmann::ordered_json j;
-    j["bench"] = "vocabulary_sweep";
-    j["model"] = clip.empty() ? "ViT-B/32 text encoder (random weights)" : clip;
-    j["batch"] = o["batch"].as<int64_t>();
-    j["ids"] = vocabulary.size();
-    j["distinct_texts_encoded"] = vocabulary.string_count();
-    j["sweep_seconds"] = rounded(sweep);
-    j["sweep_cpu_seconds_rank0"] = rounded(sweep_cpu);
-    if (root && !o["skip-reference"].as<bool>()) {
-      // Evenly spread ids: the sample sees byte tokens, short and long merges and the special tokens alike.
-      const int64_t n = std::min(o["sample"].as<int64_t>(), vocabulary.size());
-      double reference_seconds = 0, reference_cpu = 0, max_abs_diff = 0;
-      torch::InferenceMode inference;
-      for (int64_t i = 0; i < n; ++i) {
-        const auto id = static_cast<int32_t>(i * (vocabulary.size() - 1) / std::max<int64_t>(1, n - 1));
-        const auto begin = Clock::now();
-        const double cpu_begin = cpu_seconds();
-        const torch::Tensor ids = tokenizer.tokenize({tokenizer.decode({id})});
-        const torch::Tensor embedding = reference_encode(*model, ids);
-        reference_cpu += cpu_seconds_since(cpu_begin);
-        reference_seconds += seconds_since(begin);
-        max_abs_diff = std::max(max_abs_diff, (embedding - vocabulary.embeddings[id]).abs().max().item<double>());
-      }
-      const double extrapolated = reference_seconds / double(n) * double(vocabulary.size());
-      j["reference_sample_ids"] = n;
-      j["reference_seconds_per_id"] = rounded(reference_seconds / double(n), 1e6);
-      j["reference_extrapolated_seconds"] = rounded(extrapolated, 10);
-      j["speedup"] = rounded(extrapolated / sweep, 10);
-      const double extrapolated_cpu = reference_cpu / double(n) * double(vocabulary.size());
-      j["reference_extrapolated_cpu_seconds"] = rounded(extrapolated_cpu, 10);
-      j["speedup_cpu_time"] = rounded(extrapolated_cpu / sweep_cpu, 10);
-      j["max_abs_diff_vs_reference"] = max_abs_diff;
-    }
-    if (root) {
-      const fs::path dir = cache.empty() ? fs::temp_directory_path() / "rave-bench-vocabulary" : fs::path(cache);
-      const analysis::VocabularyCacheKey key = analysis::vocabulary_cache_key(*model, tokenizer);
-      analysis::write_vocabulary_cache(analysis::vocabulary_cache_path(dir, key), vocabulary, key,
-                                             {"random ViT-B/32 (seed 0)", vocab});
+  nlohmann::ordered_json j;
+  j["bench"] = "vocabulary_sweep";
+  j["model"] = clip.empty() ? "ViT-B/32 text encoder (random weights)" : clip;
+  j["batch"] = o["batch"].as<int64_t>();
+  j["ids"] = vocabulary.size();
+  j["distinct_texts_encoded"] = vocabulary.string_count();
+  j["sweep_seconds"] = rounded(sweep);
+  j["sweep_cpu_seconds_rank0"] = rounded(sweep_cpu);
+  if (root && !o["skip-reference"].as<bool>()) {
+    // Evenly spread ids: the sample sees byte tokens, short and long merges and the special tokens alike.
+    const int64_t n = std::min(o["sample"].as<int64_t>(), vocabulary.size());
+    double reference_seconds = 0, reference_cpu = 0, max_abs_diff = 0;
+    torch::InferenceMode inference;
+    for (int64_t i = 0; i < n; ++i) {
+      const auto id = static_cast<int32_t>(i * (vocabulary.size() - 1) / std::max<int64_t>(1, n - 1));
       const auto begin = Clock::now();
-      const auto cached =
-          analysis::cached_vocabulary_embeddings(*model, tokenizer, nullptr, dir, {"", vocab}, options);
-      j["cached_rerun_seconds"] = rounded(seconds_since(begin));
-      j["cached_equal"] = torch::equal(cached.embeddings, vocabulary.embeddings);
-      if (cache.empty()) fs::remove_all(dir);
+      const double cpu_begin = cpu_seconds();
+      const torch::Tensor ids = tokenizer.tokenize({tokenizer.decode({id})});
+      const torch::Tensor embedding = reference_encode(*model, ids);
+      reference_cpu += cpu_seconds_since(cpu_begin);
+      reference_seconds += seconds_since(begin);
+      max_abs_diff = std::max(max_abs_diff, (embedding - vocabulary.embeddings[id]).abs().max().item<double>());
     }
-    return report(invocation, j);
+    const double extrapolated = reference_seconds / double(n) * double(vocabulary.size());
+    j["reference_sample_ids"] = n;
+    j["reference_seconds_per_id"] = rounded(reference_seconds / double(n), 1e6);
+    j["reference_extrapolated_seconds"] = rounded(extrapolated, 10);
+    j["speedup"] = rounded(extrapolated / sweep, 10);
+    const double extrapolated_cpu = reference_cpu / double(n) * double(vocabulary.size());
+    j["reference_extrapolated_cpu_seconds"] = rounded(extrapolated_cpu, 10);
+    j["speedup_cpu_time"] = rounded(extrapolated_cpu / sweep_cpu, 10);
+    j["max_abs_diff_vs_reference"] = max_abs_diff;
+  }
+  if (root) {
+    const fs::path dir = cache.empty() ? fs::temp_directory_path() / "rave-bench-vocabulary" : fs::path(cache);
+    const analysis::VocabularyCacheKey key = analysis::vocabulary_cache_key(*model, tokenizer);
+    analysis::write_vocabulary_cache(analysis::vocabulary_cache_path(dir, key), vocabulary, key,
+                                           {"random ViT-B/32 (seed 0)", vocab});
+    const auto begin = Clock::now();
+    const auto cached =
+        analysis::cached_vocabulary_embeddings(*model, tokenizer, nullptr, dir, {"", vocab}, options);
+    j["cached_rerun_seconds"] = rounded(seconds_since(begin));
+    j["cached_equal"] = torch::equal(cached.embeddings, vocabulary.embeddings);
+    if (cache.empty()) fs::remove_all(dir);
+  }
+  return report(invocation, j);
 }
 
 }  // namespace

@@ -108,8 +108,9 @@ int run(const Invocation& invocation) {
   const std::string out = io::required_value(options, "out", command);
   const std::string op = operation(options);
   const guidance::ResidualFile source = guidance::read_residual_file(source_path);
-  analysis::TextTower tower({io::required_value(options, "clip", command), io::required_value(options, "vocab", command),
-                             options["text-heads"].as<int64_t>(), invocation.context->device()});
+  analysis::TextTower tower({io::required_value(options, "clip", command),
+                             io::required_value(options, "vocab", command), options["text-heads"].as<int64_t>(),
+                             invocation.context->device()});
   tower.check_fits(source, source_path);
   auto communicator = dist::make_communicator(*invocation.context, "mpi");
 
