@@ -78,42 +78,100 @@ Taps pil_taps(std::int64_t in_size, std::int64_t out_size, PilFilter filter) {
 // Rounds the accumulator (which starts at one half) back to 8 bits, clipping the overshoot of negative lobes.
 std::uint8_t clip8(std::int32_t acc) { return static_cast<std::uint8_t>(std::clamp(acc >> kPrecisionBits, 0, 255)); }
 
-// [H,W,C] -> [H,out_w,C]
-torch::Tensor resample_horizontal(const torch::Tensor& in, const Taps& taps) {
-  const std::int64_t h = in.size(0), w = in.size(1), c = in.size(2), out_w = taps.first.size();
-  auto out = torch::empty({h, out_w, c}, torch::kUInt8);
+// Half-open [begin, end) of rows or columns.
+struct Span {
+  std::int64_t begin, end;
+  std::int64_t size() const { return end - begin; }
+};
+
+// Output columns `columns` of the horizontal pass over the input rows `rows`: [H,W,C] -> [rows, columns, C].
+// C is a template parameter so that the channels of one pixel are summed together in registers.
+template <int C>
+torch::Tensor horizontal(const torch::Tensor& in, const Taps& taps, Span rows, Span columns) {
+  const std::int64_t line = in.size(1) * C;
+  auto out = torch::empty({rows.size(), columns.size(), C}, torch::kUInt8);
   const std::uint8_t* src = in.data_ptr<std::uint8_t>();
   std::uint8_t* dst = out.data_ptr<std::uint8_t>();
-  for (std::int64_t y = 0; y < h; ++y) {
-    for (std::int64_t x = 0; x < out_w; ++x) {
-      const std::int32_t* weight = &taps.weights[x * taps.width];
-      const std::uint8_t* row = src + (y * w + taps.first[x]) * c;
-      for (std::int64_t ch = 0; ch < c; ++ch) {
-        std::int32_t acc = 1 << (kPrecisionBits - 1);
-        for (std::int64_t t = 0; t < taps.count[x]; ++t) acc += row[t * c + ch] * weight[t];
-        dst[(y * out_w + x) * c + ch] = clip8(acc);
+  for (std::int64_t y = rows.begin; y < rows.end; ++y) {
+    for (std::int64_t x = columns.begin; x < columns.end; ++x) {
+      // Locals: a store through the uint8 pointer could alias the taps' vectors and force their reloads.
+      const std::uint8_t* pixels = src + y * line + taps.first[x] * C;
+      const std::int32_t* weight = taps.weights.data() + x * taps.width;
+      const std::int64_t count = taps.count[x];
+      std::int32_t acc[C];
+      for (int ch = 0; ch < C; ++ch) acc[ch] = 1 << (kPrecisionBits - 1);
+      for (std::int64_t t = 0; t < count; ++t) {
+        for (int ch = 0; ch < C; ++ch) acc[ch] += pixels[t * C + ch] * weight[t];
       }
+      for (int ch = 0; ch < C; ++ch) *dst++ = clip8(acc[ch]);
     }
   }
   return out;
 }
 
-// [H,W,C] -> [out_h,W,C]
-torch::Tensor resample_vertical(const torch::Tensor& in, const Taps& taps) {
-  const std::int64_t line = in.size(1) * in.size(2), out_h = taps.first.size();
-  auto out = torch::empty({out_h, in.size(1), in.size(2)}, torch::kUInt8);
+torch::Tensor resample_horizontal(const torch::Tensor& in, const Taps& taps, Span rows, Span columns) {
+  switch (in.size(2)) {
+    case 1: return horizontal<1>(in, taps, rows, columns);
+    case 2: return horizontal<2>(in, taps, rows, columns);
+    case 3: return horizontal<3>(in, taps, rows, columns);
+    default: return horizontal<4>(in, taps, rows, columns);
+  }
+}
+
+// Output rows `rows` of the vertical pass, `in` holding the input rows from `first_row` on: [out rows, W, C].
+// Each output row is a weighted sum of whole input rows, accumulated a row at a time (contiguous, vectorised).
+torch::Tensor resample_vertical(const torch::Tensor& in, const Taps& taps, Span rows, std::int64_t first_row) {
+  const std::int64_t line = in.size(1) * in.size(2);
+  auto out = torch::empty({rows.size(), in.size(1), in.size(2)}, torch::kUInt8);
   const std::uint8_t* src = in.data_ptr<std::uint8_t>();
   std::uint8_t* dst = out.data_ptr<std::uint8_t>();
-  for (std::int64_t y = 0; y < out_h; ++y) {
-    const std::int32_t* weight = &taps.weights[y * taps.width];
-    const std::uint8_t* rows = src + taps.first[y] * line;
-    for (std::int64_t i = 0; i < line; ++i) {
-      std::int32_t acc = 1 << (kPrecisionBits - 1);
-      for (std::int64_t t = 0; t < taps.count[y]; ++t) acc += rows[t * line + i] * weight[t];
-      dst[y * line + i] = clip8(acc);
+  std::vector<std::int32_t> acc(line);
+  for (std::int64_t y = rows.begin; y < rows.end; ++y) {
+    const std::uint8_t* first = src + (taps.first[y] - first_row) * line;
+    const std::int32_t* weight = taps.weights.data() + y * taps.width;
+    const std::int64_t count = taps.count[y];
+    std::int32_t* a = acc.data();
+    std::fill(a, a + line, 1 << (kPrecisionBits - 1));
+    for (std::int64_t t = 0; t < count; ++t) {
+      const std::uint8_t* row = first + t * line;
+      const std::int32_t w = weight[t];
+      for (std::int64_t i = 0; i < line; ++i) a[i] += row[i] * w;
     }
+    for (std::int64_t i = 0; i < line; ++i) *dst++ = clip8(a[i]);
   }
   return out;
+}
+
+// resize_pil(...) cut to the output rows `rows` and columns `columns`, computing only those pixels and only from
+// the input rows they read. The same arithmetic, so the same bits.
+torch::Tensor resize_window(const torch::Tensor& hwc_u8, std::int64_t out_h, std::int64_t out_w, PilFilter filter,
+                            Span rows, Span columns) {
+  TORCH_CHECK(hwc_u8.dim() == 3 && hwc_u8.scalar_type() == torch::kUInt8 && hwc_u8.size(2) >= 1 &&
+                  hwc_u8.size(2) <= 4,
+              "resize_pil expects uint8 [H,W,C] with 1 to 4 channels, got ", hwc_u8.scalar_type(), " ",
+              hwc_u8.sizes());
+  TORCH_CHECK(out_h > 0 && out_w > 0, "resize_pil: output size must be positive, got ", out_h, "x", out_w);
+  const torch::Tensor image = hwc_u8.to(torch::kCPU).contiguous();
+  // Horizontal first, then vertical, each rounded to 8 bits: the order changes the result. A pass whose size
+  // does not change is skipped, as in PIL.
+  const bool resample_w = out_w != image.size(1), resample_h = out_h != image.size(0);
+  Taps vertical;
+  Span read = rows;  // the input rows the vertical pass reads
+  if (resample_h) {
+    vertical = pil_taps(image.size(0), out_h, filter);
+    read = {vertical.first[rows.begin], 0};
+    for (std::int64_t y = rows.begin; y < rows.end; ++y) {
+      read.end = std::max(read.end, vertical.first[y] + vertical.count[y]);
+    }
+  }
+  const auto window = [&](Span image_rows) {
+    return image.slice(0, image_rows.begin, image_rows.end).slice(1, columns.begin, columns.end);
+  };
+  if (!resample_w && !resample_h) return window(rows).clone();
+  const torch::Tensor across = resample_w
+                                   ? resample_horizontal(image, pil_taps(image.size(1), out_w, filter), read, columns)
+                                   : window(read).contiguous();
+  return resample_h ? resample_vertical(across, vertical, rows, read.begin) : across;
 }
 
 // Python's round(d / 2) for d >= 0: halves go to the even neighbour.
@@ -125,14 +183,7 @@ std::int64_t half_rounded_to_even(std::int64_t d) {
 }  // namespace
 
 torch::Tensor resize_pil(const torch::Tensor& hwc_u8, std::int64_t out_h, std::int64_t out_w, PilFilter filter) {
-  TORCH_CHECK(hwc_u8.dim() == 3 && hwc_u8.scalar_type() == torch::kUInt8, "resize_pil expects uint8 [H,W,C], got ",
-              hwc_u8.scalar_type(), " ", hwc_u8.sizes());
-  TORCH_CHECK(out_h > 0 && out_w > 0, "resize_pil: output size must be positive, got ", out_h, "x", out_w);
-  torch::Tensor image = hwc_u8.to(torch::kCPU).contiguous();
-  // Horizontal first, then vertical, each rounded to 8 bits: the order changes the result.
-  if (out_w != image.size(1)) image = resample_horizontal(image, pil_taps(image.size(1), out_w, filter));
-  if (out_h != image.size(0)) image = resample_vertical(image, pil_taps(image.size(0), out_h, filter));
-  return image.is_same(hwc_u8) ? image.clone() : image;
+  return resize_window(hwc_u8, out_h, out_w, filter, {0, out_h}, {0, out_w});
 }
 
 torch::Tensor clip_resize_center_crop(const torch::Tensor& hwc_u8, std::int64_t size) {
@@ -141,9 +192,8 @@ torch::Tensor clip_resize_center_crop(const torch::Tensor& hwc_u8, std::int64_t 
   // torchvision: the shorter side becomes `size`, the longer int(size * long / short) (truncated).
   const std::int64_t longer = size * std::max(h, w) / std::min(h, w);
   const std::int64_t new_h = w <= h ? longer : size, new_w = w <= h ? size : longer;
-  const torch::Tensor resized = resize_pil(hwc_u8, new_h, new_w, PilFilter::bicubic);
   const std::int64_t top = half_rounded_to_even(new_h - size), left = half_rounded_to_even(new_w - size);
-  return resized.slice(0, top, top + size).slice(1, left, left + size).contiguous();
+  return resize_window(hwc_u8, new_h, new_w, PilFilter::bicubic, {top, top + size}, {left, left + size});
 }
 
 torch::Tensor clip_preprocess(const torch::Tensor& hwc_u8) {

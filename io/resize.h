@@ -23,9 +23,9 @@ enum class PilFilter {
   lanczos,  // sinc(x)·sinc(x/3), support 3
 };
 
-// uint8 [H,W,C] -> uint8 [out_h,out_w,C], as PIL resizes an 8-bit image: antialiased (the kernel is stretched by
-// the downscale factor), separable, horizontal pass first with an 8-bit rounded intermediate, 22-bit fixed-point
-// weights. A pass whose size does not change is skipped, as in PIL.
+// uint8 [H,W,C] (C = 1 to 4, PIL's bands) -> uint8 [out_h,out_w,C], as PIL resizes an 8-bit image: antialiased (the
+// kernel is stretched by the downscale factor), separable, horizontal pass first with an 8-bit rounded
+// intermediate, 22-bit fixed-point weights. A pass whose size does not change is skipped, as in PIL.
 torch::Tensor resize_pil(const torch::Tensor& hwc_u8, std::int64_t out_h, std::int64_t out_w, PilFilter filter);
 
 // Variant B without the float part: shorter side -> `size` (longer side floor(size·long/short)) with PIL bicubic,

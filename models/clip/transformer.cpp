@@ -26,18 +26,34 @@ MultiheadAttentionImpl::MultiheadAttentionImpl(int64_t width, int64_t heads) : h
 }
 
 torch::Tensor MultiheadAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
-  const int64_t batch = x.size(0), length = x.size(1), width = x.size(2), head_dim = width / heads_;
   const std::vector<torch::Tensor> qkv = torch::linear(x, in_proj_weight, in_proj_bias).chunk(3, -1);
+  return attend(qkv[0], qkv[1], qkv[2], mask);
+}
+
+torch::Tensor MultiheadAttentionImpl::first_position(const torch::Tensor& x) {
+  const int64_t width = x.size(2);
+  const torch::Tensor q =
+      torch::linear(x.narrow(1, 0, 1), in_proj_weight.narrow(0, 0, width), in_proj_bias.narrow(0, 0, width));
+  const std::vector<torch::Tensor> kv =
+      torch::linear(x, in_proj_weight.narrow(0, width, 2 * width), in_proj_bias.narrow(0, width, 2 * width))
+          .chunk(2, -1);
+  return attend(q, kv[0], kv[1], torch::Tensor());
+}
+
+torch::Tensor MultiheadAttentionImpl::attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                             const torch::Tensor& mask) {
+  const int64_t batch = q.size(0), queries = q.size(1), width = q.size(2), head_dim = width / heads_;
   // [B, L, D] -> [B·H, L, head_dim]
   auto per_head = [&](const torch::Tensor& t) {
+    const int64_t length = t.size(1);
     return t.reshape({batch, length, heads_, head_dim}).transpose(1, 2).reshape({batch * heads_, length, head_dim});
   };
-  const torch::Tensor q = per_head(qkv[0]) / std::sqrt(static_cast<double>(head_dim));
-  const torch::Tensor k = per_head(qkv[1]).transpose(1, 2);
-  const torch::Tensor scores = mask.defined() ? torch::baddbmm(mask, q, k) : torch::bmm(q, k);
-  const torch::Tensor heads = torch::bmm(torch::softmax(scores, -1), per_head(qkv[2]));
+  const torch::Tensor scaled = per_head(q) / std::sqrt(static_cast<double>(head_dim));
+  const torch::Tensor keys = per_head(k).transpose(1, 2);
+  const torch::Tensor scores = mask.defined() ? torch::baddbmm(mask, scaled, keys) : torch::bmm(scaled, keys);
+  const torch::Tensor heads = torch::bmm(torch::softmax(scores, -1), per_head(v));
   return linear(out_proj,
-                heads.view({batch, heads_, length, head_dim}).transpose(1, 2).reshape({batch, length, width}));
+                heads.view({batch, heads_, queries, head_dim}).transpose(1, 2).reshape({batch, queries, width}));
 }
 
 MlpImpl::MlpImpl(int64_t width) {
@@ -64,6 +80,11 @@ torch::Tensor ResidualAttentionBlockImpl::forward(torch::Tensor x, const torch::
   return x + mlp(layer_norm_fp32(ln_2, x));
 }
 
+torch::Tensor ResidualAttentionBlockImpl::first_position(const torch::Tensor& x) {
+  const torch::Tensor first = x.narrow(1, 0, 1) + attn->first_position(layer_norm_fp32(ln_1, x));
+  return first + mlp(layer_norm_fp32(ln_2, first));
+}
+
 TransformerImpl::TransformerImpl(int64_t width, int64_t layers, int64_t heads) {
   for (int64_t i = 0; i < layers; ++i) resblocks->push_back(ResidualAttentionBlock(width, heads));
   register_module("resblocks", resblocks);
@@ -72,6 +93,13 @@ TransformerImpl::TransformerImpl(int64_t width, int64_t layers, int64_t heads) {
 torch::Tensor TransformerImpl::forward(torch::Tensor x, const torch::Tensor& mask) {
   for (const auto& block : *resblocks) x = block->as<ResidualAttentionBlock>()->forward(x, mask);
   return x;
+}
+
+torch::Tensor TransformerImpl::first_position(torch::Tensor x) {
+  const size_t blocks = resblocks->size();
+  if (blocks == 0) return x.narrow(1, 0, 1);
+  for (size_t i = 0; i + 1 < blocks; ++i) x = (*resblocks)[i]->as<ResidualAttentionBlock>()->forward(x);
+  return (*resblocks)[blocks - 1]->as<ResidualAttentionBlock>()->first_position(x);
 }
 
 }  // namespace rave::models

@@ -25,11 +25,17 @@ class MultiheadAttentionImpl : public torch::nn::Module {
   MultiheadAttentionImpl(int64_t width, int64_t heads);
   // x: [B, L, D]; mask: additive [L, L] or undefined.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask = {});
+  // forward(x) at the first position alone, [B, 1, D]: its query against every key, no mask.
+  torch::Tensor first_position(const torch::Tensor& x);
 
   torch::Tensor in_proj_weight, in_proj_bias;
   torch::nn::Linear out_proj{nullptr};
 
  private:
+  // Projected queries [B, Lq, D] against projected keys and values [B, L, D] -> [B, Lq, D] after out_proj.
+  torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                       const torch::Tensor& mask);
+
   int64_t heads_;
 };
 TORCH_MODULE(MultiheadAttention);
@@ -49,6 +55,8 @@ class ResidualAttentionBlockImpl : public torch::nn::Module {
  public:
   ResidualAttentionBlockImpl(int64_t width, int64_t heads);
   torch::Tensor forward(torch::Tensor x, const torch::Tensor& mask = {});
+  // forward(x) at the first position alone, [B, 1, D] (no mask).
+  torch::Tensor first_position(const torch::Tensor& x);
 
   MultiheadAttention attn{nullptr};
   torch::nn::LayerNorm ln_1{nullptr};
@@ -62,6 +70,9 @@ class TransformerImpl : public torch::nn::Module {
  public:
   TransformerImpl(int64_t width, int64_t layers, int64_t heads);
   torch::Tensor forward(torch::Tensor x, const torch::Tensor& mask = {});
+  // forward(x) at the first position alone, [B, 1, D] (no mask): the last block computes nothing else, which
+  // saves most of its work when only a class token is read (the ViT).
+  torch::Tensor first_position(torch::Tensor x);
 
   torch::nn::ModuleList resblocks;
 };

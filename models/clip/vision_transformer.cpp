@@ -23,7 +23,8 @@ torch::Tensor VisionTransformerImpl::forward(const torch::Tensor& images) {
   x = x.flatten(2).transpose(1, 2);                                 // [B, grid², width], row-major patches
   const torch::Tensor cls = class_embedding.to(x.scalar_type()).expand({x.size(0), 1, x.size(2)});
   x = torch::cat({cls, x}, 1) + positional_embedding.to(x.scalar_type());
-  x = transformer(layer_norm_fp32(ln_pre, x), torch::Tensor());
+  // Only the class token is read out, so the last block computes it alone.
+  x = transformer->first_position(layer_norm_fp32(ln_pre, x));
   return torch::matmul(layer_norm_fp32(ln_post, x.select(1, 0)), proj);
 }
 

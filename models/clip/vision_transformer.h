@@ -1,5 +1,6 @@
 // CLIP's vision transformer image encoder (ALGORITHMS §1.2): patchify with a bias-free convolution, prepend the
-// class embedding, add positional embeddings, ln_pre, transformer, ln_post on the class token, project.
+// class embedding, add positional embeddings, ln_pre, transformer (its last block for the class token alone), ln_post
+// on the class token, project.
 // Registered names are those under "visual." in the OpenAI state dict.
 #pragma once
 

@@ -1,5 +1,6 @@
 // ClipModel behaviour that needs no reference numbers: frozen parameters with gradients flowing to the inputs,
-// the causal structure of the soft-prompt path, bf16 autocast, and input errors.
+// the ViT's class-token-only last block, the causal structure of the soft-prompt path, bf16 autocast, and input
+// errors.
 #include "models/clip/clip_model.h"
 
 #include <gtest/gtest.h>
@@ -36,6 +37,16 @@ TEST(ClipModel, GradientsReachInputsNotParameters) {
     EXPECT_GT(images.grad().abs().sum().item<double>(), 0);
     for (const auto& p : model->parameters()) EXPECT_FALSE(p.grad().defined());
   }
+}
+
+TEST(ClipModel, FirstPositionOfTheTransformerIsItsFullOutputThere) {
+  // The ViT reads the class token only, so its last block computes that position alone.
+  torch::manual_seed(0);
+  Transformer transformer(64, 3, 4);
+  const torch::Tensor x = torch::randn({3, 10, 64});
+  const torch::Tensor first = transformer->first_position(x);
+  ASSERT_EQ(first.sizes(), torch::IntArrayRef({3, 1, 64}));
+  EXPECT_LE((first - transformer->forward(x).narrow(1, 0, 1)).abs().max().item<double>(), 1e-5);
 }
 
 TEST(ClipModel, SoftPromptIsCausal) {
