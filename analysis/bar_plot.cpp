@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
 #include "analysis/raster_text.h"
 #include "dist/error.h"
 #include "io/file_write.h"
+#include "io/image_codec.h"
 
 namespace rave::analysis {
 namespace {
@@ -42,14 +42,13 @@ void write_bar_chart_png(const std::filesystem::path& path, const std::vector<Ba
                          int width) {
   std::error_code error;
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), error);
-  std::vector<uchar> png;
+  std::vector<std::uint8_t> png;
   try {
-    if (!cv::imencode(".png", render_bar_chart(bars, title, width), png)) {
-      throw IoError("cannot encode the chart " + path.string());
-    }
+    png = io::codec::encode_png(render_bar_chart(bars, title, width));
   } catch (const cv::Exception& e) {
     throw IoError("cannot encode the chart " + path.string() + ": " + e.what());
   }
+  if (png.empty()) throw IoError("cannot encode the chart " + path.string());
   io::write_whole_file(path.string(), png.data(), png.size());  // every write and the close checked
 }
 

@@ -3,13 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
 #include "analysis/raster_text.h"
 #include "dist/error.h"
 #include "io/file_write.h"
+#include "io/image_codec.h"
 
 namespace rave::analysis {
 namespace {
@@ -98,8 +98,8 @@ std::vector<std::filesystem::path> plot_run(const std::filesystem::path& run_dir
   for (const Chart& chart : training_charts(log)) {
     if (chart.empty()) continue;
     const std::filesystem::path path = out_dir / (chart.id + ".png");
-    std::vector<uchar> png;
-    if (!cv::imencode(".png", render_chart(chart, width, height), png)) throw IoError("cannot encode " + path.string());
+    const std::vector<std::uint8_t> png = io::codec::encode_png(render_chart(chart, width, height));
+    if (png.empty()) throw IoError("cannot encode " + path.string());
     io::write_whole_file(path.string(), png.data(), png.size());  // every write and the close checked
     written.push_back(path);
   }

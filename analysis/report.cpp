@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <optional>
 #include <sstream>
@@ -18,6 +17,7 @@
 #include "dist/error.h"
 #include "dist/progress.h"
 #include "io/image.h"
+#include "io/image_codec.h"
 #include "models/enhancer.h"
 
 namespace rave::analysis {
@@ -135,9 +135,7 @@ std::string png_data_uri(const fs::path& path, int max_width) {
     // Grids of small training images (64 px in tests and quick runs) are enlarged by whole pixels, sharp.
     cv::resize(bgr, bgr, cv::Size(), factor, factor, cv::INTER_NEAREST);
   }
-  std::vector<uint8_t> png;
-  cv::imencode(".png", bgr, png);
-  return "data:image/png;base64," + base64(png);
+  return "data:image/png;base64," + base64(io::codec::encode_png(bgr));
 }
 
 void samples(Html& html, const fs::path& run_dir, const ReportOptions& options) {

@@ -10,20 +10,36 @@ find_package(Boost REQUIRED COMPONENTS program_options)
 find_package(nlohmann_json REQUIRED)
 find_package(Threads REQUIRED)
 
-# OpenCV: only core, imgcodecs and imgproc. Debian ships their headers and libraries in the per-module -dev
-# packages; OpenCVConfig.cmake comes only with the libopencv-dev meta package (46 more packages), so look
-# for the three parts directly unless a full OpenCV is found.
-find_package(OpenCV QUIET COMPONENTS core imgcodecs imgproc)
+# OpenCV: only core, imgproc and, unless RAVE_OPENCV_IMGCODECS is OFF, imgcodecs. Debian ships their headers and
+# libraries in the per-module -dev packages; OpenCVConfig.cmake comes only with the libopencv-dev meta package (46
+# more packages), so look for the parts directly unless a full OpenCV is found.
+set(RAVE_OPENCV_PARTS core imgproc)
+if(RAVE_OPENCV_IMGCODECS)
+  list(APPEND RAVE_OPENCV_PARTS imgcodecs)
+endif()
+find_package(OpenCV QUIET COMPONENTS ${RAVE_OPENCV_PARTS})
 add_library(rave_opencv INTERFACE)
 if(OpenCV_FOUND)
-  target_link_libraries(rave_opencv INTERFACE opencv_core opencv_imgcodecs opencv_imgproc)
+  list(TRANSFORM RAVE_OPENCV_PARTS PREPEND opencv_ OUTPUT_VARIABLE opencv_targets)
+  target_link_libraries(rave_opencv INTERFACE ${opencv_targets})
 else()
-  find_path(OPENCV_INCLUDE_DIR opencv2/imgcodecs.hpp PATH_SUFFIXES opencv4 REQUIRED)
-  foreach(part core imgcodecs imgproc)
+  find_path(OPENCV_INCLUDE_DIR opencv2/core.hpp PATH_SUFFIXES opencv4 REQUIRED)
+  foreach(part IN LISTS RAVE_OPENCV_PARTS)
     find_library(OPENCV_${part}_LIBRARY opencv_${part} REQUIRED)
     target_link_libraries(rave_opencv INTERFACE ${OPENCV_${part}_LIBRARY})
   endforeach()
   target_include_directories(rave_opencv SYSTEM INTERFACE ${OPENCV_INCLUDE_DIR})
+endif()
+
+# libpng and libjpeg: the image codec of a RAVE_OPENCV_IMGCODECS=OFF build (io/image_codec_png_jpeg.cpp). Other
+# builds use them only for the unit test that compares that codec with OpenCV's, skipped without them.
+if(RAVE_OPENCV_IMGCODECS)
+  find_package(PNG QUIET)
+  find_package(JPEG QUIET)
+else()
+  find_package(PNG REQUIRED)
+  find_package(JPEG REQUIRED)
+  message(STATUS "rave: images through libpng and libjpeg (RAVE_OPENCV_IMGCODECS=OFF): PNG and JPEG only")
 endif()
 
 # HDF5 as one imported target (the FindHDF5 module only provides variables on CMake 3.18).

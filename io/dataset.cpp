@@ -9,6 +9,7 @@
 
 #include "dist/error.h"
 #include "io/image.h"
+#include "io/image_codec.h"
 
 namespace rave::io {
 namespace {
@@ -69,7 +70,7 @@ std::optional<torch::Tensor> ImageFolder::try_read(std::size_t i, Reader reader)
     if (unreadable_.size() == files_.size()) {
       throw IoError("none of the " + std::to_string(files_.size()) + " images in " + folder_.string() +
                         " could be read (last: " + e.what() + ")",
-                    "check that the folder holds PNG, JPEG, BMP, TIFF or WebP images");
+                    std::string("check that the folder holds ") + codec::formats() + " images");
     }
     return std::nullopt;
   }

@@ -6,12 +6,12 @@
 #include <fstream>
 #include <iterator>
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
 #include "dist/error.h"
 #include "io/file_write.h"
+#include "io/image_codec.h"
 #include "io/image_format.h"
 
 namespace rave::io {
@@ -41,16 +41,14 @@ cv::Mat decode_rgb(const std::string& path, ExifOrientation orientation) {
   const std::string file_is = std::string(format_name(format)) + " file " + path + " is ";
   const std::string truncation = find_truncation(bytes, format);
   if (!truncation.empty()) throw IoError(file_is + truncation, kRedoHint);
-  // IMREAD_COLOR converts grey, palette, alpha and CMYK to 3 channels and applies the EXIF orientation unless
-  // IMREAD_IGNORE_ORIENTATION; IMREAD_ANYDEPTH keeps 16-bit samples instead of truncating them to their high byte.
-  const int flags = cv::IMREAD_COLOR | cv::IMREAD_ANYDEPTH |
-                    (orientation == ExifOrientation::ignore ? int(cv::IMREAD_IGNORE_ORIENTATION) : 0);
-  cv::Mat bgr;
-  try {
-    bgr = cv::imdecode(bytes, flags);
-  } catch (const cv::Exception& e) {
-    throw IoError(file_is + "corrupt: " + e.what(), kRedoHint);
+  if (!codec::reads(format)) {
+    throw IoError(file_is + "not readable by this build of rave, which reads " + codec::formats() +
+                      " only (configured with -DRAVE_OPENCV_IMGCODECS=OFF)",
+                  "convert it to PNG or JPEG, or use a rave built with OpenCV's imgcodecs");
   }
+  const DecodedImage decoded = codec::decode(bytes, format, orientation);
+  if (!decoded.error.empty()) throw IoError(file_is + "corrupt: " + decoded.error, kRedoHint);
+  const cv::Mat& bgr = decoded.bgr;
   if (bgr.empty()) throw IoError(file_is + "corrupt or truncated (the decoder rejected it)", kRedoHint);
   if (bgr.depth() != CV_8U && bgr.depth() != CV_16U) {
     throw IoError("image file " + path + " has " + (bgr.depth() == CV_32F ? "floating-point" : "unsupported") +
@@ -117,10 +115,8 @@ torch::Tensor to_u8_hwc(const torch::Tensor& chw) {
 
 void write_image(const std::string& path, const torch::Tensor& chw, int jpeg_quality) {
   const std::string ext = lower_extension(path);
-  std::vector<int> params;
-  if (ext == ".jpg" || ext == ".jpeg") {
-    params = {cv::IMWRITE_JPEG_QUALITY, jpeg_quality};
-  } else if (ext != ".png") {
+  const bool jpeg = ext == ".jpg" || ext == ".jpeg";
+  if (!jpeg && ext != ".png") {
     throw IoError("cannot write image " + path + ": unsupported extension '" + ext + "'",
                   "name the output .png, .jpg or .jpeg");
   }
@@ -133,8 +129,8 @@ void write_image(const std::string& path, const torch::Tensor& chw, int jpeg_qua
   const cv::Mat pixels(static_cast<int>(hwc.size(0)), static_cast<int>(hwc.size(1)), CV_8UC(channels), hwc.data_ptr());
   cv::Mat ordered = pixels;
   if (channels == 3) cv::cvtColor(pixels, ordered, cv::COLOR_RGB2BGR);
-  std::vector<std::uint8_t> encoded;
-  if (!cv::imencode(ext, ordered, encoded, params)) throw IoError("cannot encode image " + path + " as " + ext);
+  const std::vector<std::uint8_t> encoded = jpeg ? codec::encode_jpeg(ordered, jpeg_quality) : codec::encode_png(ordered);
+  if (encoded.empty()) throw IoError("cannot encode image " + path + " as " + ext);
   write_whole_file(path, encoded.data(), encoded.size());
 }
 

@@ -1,4 +1,5 @@
-// Image files <-> tensors. Decoding goes through OpenCV's imgcodecs (PNG, JPEG, BMP, TIFF, WebP) and always
+// Image files <-> tensors. Decoding goes through io::codec (image_codec.h: OpenCV's imgcodecs for PNG, JPEG, BMP,
+// TIFF and WebP, or PNG and JPEG only in a build configured with -DRAVE_OPENCV_IMGCODECS=OFF) and always
 // yields RGB: greyscale is replicated, alpha is dropped without compositing (like PIL's convert("RGB")), CMYK
 // JPEGs are converted, and the EXIF orientation is applied or ignored as the caller says (ExifOrientation).
 // Two layouts: float32 CHW in [0,1], what the networks take, and uint8 HWC, what the PIL-compatible resizers of

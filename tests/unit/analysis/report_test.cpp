@@ -10,7 +10,6 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <opencv2/imgcodecs.hpp>
 
 #include "analysis/chart.h"
 #include "analysis/html.h"
@@ -185,9 +184,9 @@ TEST(Plot, WritesOnePngPerLoggedChart) {
   const auto written = plot_run(dir / "run", dir / "plots", 800, 400);
   ASSERT_EQ(written.size(), 3u);
   EXPECT_EQ(written[0].filename(), "losses.png");
-  const cv::Mat image = cv::imread(written[0].string());
-  EXPECT_EQ(image.cols, 800);
-  EXPECT_EQ(image.rows, 400);
+  const torch::Tensor image = io::read_image_u8(written[0].string());
+  EXPECT_EQ(image.size(1), 800);
+  EXPECT_EQ(image.size(0), 400);
   EXPECT_THROW(plot_run(dir / "missing", dir / "plots"), IoError);
 }
 

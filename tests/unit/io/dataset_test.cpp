@@ -8,11 +8,11 @@
 
 #include <fstream>
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <sstream>
 #include <thread>
 
 #include "dist/error.h"
+#include "io/image_codec.h"
 #include "tests/support/exif.h"
 #include "tests/support/test_support.h"
 
@@ -22,7 +22,9 @@ namespace {
 void write_text(const std::filesystem::path& path, const std::string& text) { std::ofstream(path) << text; }
 
 void write_png(const std::filesystem::path& path) {
-  ASSERT_TRUE(cv::imwrite(path.string(), cv::Mat(4, 5, CV_8UC3, cv::Scalar(10, 20, 30))));
+  const std::vector<std::uint8_t> png = codec::encode_png(cv::Mat(4, 5, CV_8UC3, cv::Scalar(10, 20, 30)));
+  ASSERT_FALSE(png.empty());
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(png.data()), png.size());
 }
 
 std::vector<std::string> names(const std::vector<std::filesystem::path>& files) {
@@ -116,8 +118,8 @@ TEST(ImageFolder, SkipsCountsAndLogsUnreadableFilesOnce) {
 // read it as stored (as the reference's PIL does), a folder that applies the tag reads it upright.
 TEST(ImageFolder, DecodesWithItsExifOrientationChoice) {
   test::ScratchDir dir;
-  std::vector<std::uint8_t> jpeg;
-  ASSERT_TRUE(cv::imencode(".jpg", cv::Mat(4, 8, CV_8UC3, cv::Scalar(10, 20, 30)), jpeg));
+  std::vector<std::uint8_t> jpeg = codec::encode_jpeg(cv::Mat(4, 8, CV_8UC3, cv::Scalar(10, 20, 30)), 95);
+  ASSERT_FALSE(jpeg.empty());
   jpeg = test::with_exif_orientation(jpeg, 6);
   std::ofstream(dir / "portrait.jpg", std::ios::binary).write(reinterpret_cast<const char*>(jpeg.data()), jpeg.size());
   ImageFolder stored(dir.path(), ExifOrientation::ignore), upright(dir.path(), ExifOrientation::apply);
