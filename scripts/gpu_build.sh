@@ -5,11 +5,11 @@
 # CUDA toolkit (CMAKE_FIND_ROOT_PATH, mode ONLY), so a library or header the bundle lacks fails the configure instead
 # of being taken from the system.
 #   scripts/gpu_build.sh BUNDLE_DIR BUILD_DIR [--tests]
-#     BUNDLE_DIR  the bundle's folder; where only BUNDLE_DIR.tar.gz exists (what travels), it is unpacked first
+#     BUNDLE_DIR  the bundle's folder (what travels); its deps.tar.gz is unpacked into BUILD_DIR/deps
 #     --tests     build the GoogleTest suites too (default: only the rave target)
 # Environment: PYTHON (default python3; its torch), CUDA_ARCH (default 90, the H200), JOBS (default: all cores),
 #              BUILD_TYPE (default Release), CMAKE_ARGS (extra configure arguments).
-# Running what it built: . BUNDLE_DIR/env.sh; BUILD_DIR/rave --version
+# Running what it built: . BUILD_DIR/deps/env.sh; BUILD_DIR/rave --version
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,13 +24,18 @@ case "${3:-}" in
   *) usage ;;
 esac
 
-if [ ! -d "$bundle" ] && [ -f "$bundle.tar.gz" ]; then
-  mkdir -p "$bundle"
-  tar -C "$bundle" -xzf "$bundle.tar.gz"
+archive=$bundle/deps.tar.gz
+[ -f "$archive" ] || { echo "gpu_build: no bundle at $bundle; make one with scripts/gpu_bundle.sh" >&2; exit 2; }
+deps=$build_dir/deps
+# Unpacked once per bundle: a newer archive replaces what an older one left.
+if [ ! -f "$deps/env.sh" ] || [ "$archive" -nt "$deps/env.sh" ]; then
+  rm -rf "$deps"
+  mkdir -p "$deps"
+  tar -C "$deps" -xzf "$archive"
+  touch "$deps/env.sh"
 fi
-[ -f "$bundle/env.sh" ] || { echo "gpu_build: no bundle at $bundle; make one with scripts/gpu_bundle.sh" >&2; exit 2; }
 # shellcheck source=/dev/null
-. "$bundle/env.sh"
+. "$deps/env.sh"
 
 # The carried libraries need these symbol versions (gpu_bundle.sh measured them); fail here, not at the first run.
 glibc=$(getconf GNU_LIBC_VERSION | awk '{print $2}')

@@ -75,7 +75,7 @@ scripts/gpu_build.sh "$bundle" "$build_dir"
 
 # ---- where rave's libraries come from ----
 # shellcheck source=/dev/null
-. "$bundle/env.sh"
+. "$build_dir/deps/env.sh"
 torch_site=$(dirname "$("$python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')")
 cuda_root=$(dirname "$(dirname "$(readlink -f "$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)")")")
 base='/(libc|libm|libdl|libpthread|librt|libresolv|libutil|ld-linux-x86-64|libgcc_s|libstdc\+\+)\.so'

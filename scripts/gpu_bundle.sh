@@ -4,12 +4,12 @@
 # our packages"). Run here, on Debian 12 (amd64) with apt: downloads the runtime and development packages with
 # apt-get download (nothing is installed), unpacks them with dpkg -x into DIR/prefix, keeps what building and running
 # rave needs, checks that every library kept finds its own dependencies in the bundle or in glibc, libgcc and
-# libstdc++ (which any machine with a compiler has), and writes DIR/env.sh. The folder holds about 72 MiB, more than
-# the 64 MiB that may travel to that machine with the checkout, so DIR.tar.gz (about 26 MiB) is what travels:
-# scripts/gpu_build.sh unpacks it there. Prints both sizes and the contents (also in DIR/CONTENTS) and fails when the
-# archive is over 60 MiB.
-#   scripts/gpu_bundle.sh [DIR]     default DIR: .gpu-bundle (and .gpu-bundle.tar.gz)
-# Then, there: scripts/gpu_build.sh DIR BUILD_DIR, and `. DIR/env.sh` before running rave.
+# libstdc++ (which any machine with a compiler has), and writes env.sh beside them. Unpacked that is about 72 MiB, more
+# than the 64 MiB that may travel to that machine with the checkout, so the folder DIR holds it packed: DIR/deps.tar.gz
+# (about 26 MiB, the prefix and env.sh) and DIR/CONTENTS (what it holds). scripts/gpu_build.sh unpacks it into its build
+# folder there. Prints the sizes and the contents, and fails when DIR is over 60 MiB.
+#   scripts/gpu_bundle.sh [DIR]     default DIR: .gpu-bundle
+# Then, there: scripts/gpu_build.sh DIR BUILD_DIR, and `. BUILD_DIR/deps/env.sh` before running rave.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -71,12 +71,12 @@ for entry in "${bullseye_debs[@]}"; do
     { echo "gpu_bundle: $name from $bullseye_pool does not match bullseye's index" >&2; exit 1; }
 done
 
-if [ -e "$dir" ] && [ ! -f "$dir/env.sh" ]; then
+if [ -e "$dir" ] && [ ! -f "$dir/CONTENTS" ]; then
   echo "gpu_bundle: $dir exists and is no bundle; remove it or name another folder" >&2
   exit 2
 fi
-rm -rf "$dir"
-prefix=$dir/prefix
+stage=$work/deps  # what deps.tar.gz holds: prefix/ and env.sh
+prefix=$stage/prefix
 mkdir -p "$prefix"
 for deb in "$work"/debs/*.deb; do dpkg -x "$deb" "$prefix"; done
 cd "$prefix"
@@ -185,8 +185,9 @@ glibcxx=$(versions GLIBCXX)
 cd - >/dev/null
 
 # ---- env.sh ----
-cat > "$dir/env.sh" <<ENV
-# Sourced (. $dir/env.sh) before building or running rave against this bundle (scripts/gpu_bundle.sh wrote it).
+cat > "$stage/env.sh" <<ENV
+# Sourced (. BUILD_DIR/deps/env.sh) before building or running rave against this bundle (scripts/gpu_bundle.sh
+# wrote it; scripts/gpu_build.sh unpacked it).
 # Open MPI is relocated with OPAL_PREFIX (its components, help texts, orted and the mpicxx wrapper's paths follow
 # it) and reads Debian's settings from the bundle's etc/openmpi; Debian's PMIx has absolute paths, so its plugin,
 # help and settings folders are named one by one.
@@ -209,9 +210,11 @@ ENV
 
 # ---- report ----
 mib() { numfmt --to=iec-i --suffix=B "$1"; }
-size=$(du -sb "$dir" | cut -f1)
+rm -rf "$dir"
+mkdir -p "$dir"
+size=$(du -sb "$stage" | cut -f1)
 {
-  echo "# $dir: $(mib "$size") ($size bytes) unpacked, made $(date -u +%FT%TZ) by scripts/gpu_bundle.sh"
+  echo "# $dir/deps.tar.gz: $(mib "$size") ($size bytes) unpacked, made $(date -u +%FT%TZ) by scripts/gpu_bundle.sh"
   echo "# needs glibc ${glibc#GLIBC_} and libstdc++ ${glibcxx#GLIBCXX_} (symbol versions) on the target"
   echo "## Debian packages"
   # shellcheck disable=SC2016  # dpkg-deb's format, literally
@@ -228,12 +231,11 @@ size=$(du -sb "$dir" | cut -f1)
    done)
 } > "$dir/CONTENTS"
 cat "$dir/CONTENTS"
-archive=$dir.tar.gz
-tar -C "$dir" -cf - . | gzip -9 > "$archive"
-archive_size=$(du -sb "$archive" | cut -f1)
-if [ "$archive_size" -gt $((limit_mib * 1024 * 1024)) ]; then
-  echo "gpu_bundle: $archive is $(mib "$archive_size"), over the ${limit_mib} MiB that may travel" >&2
+tar -C "$stage" -cf - . | gzip -9 > "$dir/deps.tar.gz"
+folder_size=$(du -sb "$dir" | cut -f1)
+if [ "$folder_size" -gt $((limit_mib * 1024 * 1024)) ]; then
+  echo "gpu_bundle: $dir is $(mib "$folder_size"), over the ${limit_mib} MiB that may travel" >&2
   exit 1
 fi
-echo "gpu_bundle: $archive is $(mib "$archive_size") ($archive_size bytes; limit ${limit_mib} MiB)," \
-     "$dir $(mib "$size") unpacked; the target needs glibc >= ${glibc#GLIBC_}"
+echo "gpu_bundle: $dir is $(mib "$folder_size") ($folder_size bytes; limit ${limit_mib} MiB)," \
+     "$(mib "$size") unpacked; the target needs glibc >= ${glibc#GLIBC_}"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command for a machine with one NVIDIA GPU whose python3 holds a CUDA torch 2.11 (CUDA 13) with cmake, ninja
-# and nvcc (with our Debian libraries installed, or carried in a bundle): builds rave against that torch, then runs, writing everything into OUT_DIR (at most 8 files, what a remote runner returns):
+# and nvcc (with our Debian libraries installed, or carried in a bundle): builds rave against that torch, then runs,
+# writing everything into OUT_DIR (at most 8 files, what a remote runner returns):
 #   1. rave bench smoke                 the checks only a GPU can answer (exit 1 on any failure)
 #   2. rave bench step                  fp32 and bf16, batch 8 at 512x512 and batch 16 at 256x256, 3 warm-up + 20
 #      + bench/rave_reference.py step   timed steps, and the PyTorch eager step on the same GPU with rave's models
@@ -9,10 +10,11 @@
 # OUT_DIR/results.jsonl holds every JSON line, OUT_DIR/summary.json the ratios (rave over PyTorch, > 1: rave is
 # faster) and the verdicts, OUT_DIR/build.log and OUT_DIR/check.log the logs. Budget: under 8 minutes on 16 cores.
 # Usage: scripts/gpu_check.sh OUT_DIR
-# Environment: BUNDLE (default .gpu-bundle: its env.sh, when present, is sourced first and may set BUNDLE_PREFIX,
-#   where our Debian libraries were unpacked; the bundle script itself is still to come), BUILD_DIR (default build-gpu; an existing rave there with
-#   SKIP_BUILD=1 is used as it is), DEVICE (default cuda; cpu proves the script on a CPU build), SCALE=full|tiny
-#   (tiny: the smallest sizes, for the CTest that runs this script on the CPU), PYTHON (default python3).
+# Environment: BUNDLE (default .gpu-bundle: where that folder of scripts/gpu_bundle.sh is present, rave is built
+#   against it with scripts/gpu_build.sh, for a machine without our Debian packages; otherwise against the installed
+#   ones), BUILD_DIR (default build-gpu; an existing rave there with SKIP_BUILD=1 is used as it is), DEVICE (default
+#   cuda; cpu proves the script on a CPU build), SCALE=full|tiny (tiny: the smallest sizes, for the CTest that runs
+#   this script on the CPU), PYTHON (default python3).
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: scripts/gpu_check.sh OUT_DIR" >&2; exit 2; }
 cd "$(dirname "$0")/.."
@@ -26,20 +28,25 @@ log() { echo "gpu_check.sh [$(( $(date +%s) - start ))s] $*" | tee -a "$out/chec
 : >"$out/check.log"
 : >"$out/results.jsonl"
 
-# The libraries the bundle carries (absent where our Debian packages are installed).
-if [ -f "$bundle/env.sh" ]; then
-  # shellcheck disable=SC1091
-  source "$bundle/env.sh"
-fi
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  torch_dir=$("$python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')
-  log "building rave in $build against the torch in $torch_dir"
-  generator=()
-  command -v ninja >/dev/null && generator=(-G Ninja)
-  { cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DRAVE_WITH_NCCL=ON \
-      -DCMAKE_PREFIX_PATH="$torch_dir${BUNDLE_PREFIX:+;$BUNDLE_PREFIX}" &&
-    cmake --build "$build" --target rave -j "$(nproc)"; } >"$out/build.log" 2>&1 ||
-    { log "the build failed: see build.log"; tail -n 30 "$out/build.log" >&2; exit 1; }
+  if [ -f "$bundle/deps.tar.gz" ]; then
+    log "building rave in $build against the bundle $bundle and python3's torch"
+    PYTHON=$python scripts/gpu_build.sh "$bundle" "$build" >"$out/build.log" 2>&1 ||
+      { log "the build failed: see build.log"; tail -n 30 "$out/build.log" >&2; exit 1; }
+  else
+    torch_dir=$("$python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')
+    log "building rave in $build against the torch in $torch_dir"
+    generator=()
+    command -v ninja >/dev/null && generator=(-G Ninja)
+    { cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DRAVE_WITH_NCCL=ON \
+        -DCMAKE_PREFIX_PATH="$torch_dir" && cmake --build "$build" --target rave -j "$(nproc)"; } \
+      >"$out/build.log" 2>&1 || { log "the build failed: see build.log"; tail -n 30 "$out/build.log" >&2; exit 1; }
+  fi
+fi
+# The libraries a bundle build carries (absent where our Debian packages are installed).
+if [ -f "$build/deps/env.sh" ]; then
+  # shellcheck source=/dev/null
+  source "$build/deps/env.sh"
 fi
 rave=$build/rave
 # Equal settings for rave and the PyTorch baseline: the same intra-op threads and OpenMP wait policy.
