@@ -23,13 +23,15 @@
 #             ../shared/data/welllit as the well-lit set) against the reference procedure (one image at a time),
 #             same random ViT-B/32 weights; the two residual vectors are compared. Target: >= 2x.
 # Usage: bench/compare.sh [BUILD_DIR [PIP_BUILD_DIR]]
-# Environment: THREADS=N (default 2), ITERS=N (timed steps, default 3), COMPILE=0 skips torch.compile.
+# Environment: THREADS=N (default 2), ITERS=N (timed steps, default 3), COMPILE=0 skips torch.compile,
+#   PARTS (default "step residual": which comparisons run).
 set -euo pipefail
 build=${1:-build}
 pip_build=${2:-build-pip}
 here=$(cd "$(dirname "$0")" && pwd)
 threads=${THREADS:-2}
 iters=${ITERS:-3}
+parts=" ${PARTS:-step residual} "
 data=$here/../../shared/data
 source "$here/baseline.sh"
 require_python bench/compare.sh torch h5py PIL
@@ -52,7 +54,9 @@ for side in "${sides[@]}"; do
   read -r version rave_build side_python <<<"$side"
   forms=(batched)
   [ "$version" = 1.13 ] && forms=(loop batched)
+  [[ $parts == *" step "* ]] || forms=()
   for precision in fp32 bf16; do
+    [ ${#forms[@]} -gt 0 ] || break
     record "$(rave_bench "$rave_build" step --precision $precision --iters "$iters" --save-weights "$scratch/step.h5")"
     for form in "${forms[@]}"; do
       record "$("$side_python" "$here/rave_reference.py" step --weights "$scratch/step.h5" --form "$form" --precision $precision --iters "$iters" --threads "$threads")"
@@ -61,6 +65,7 @@ for side in "${sides[@]}"; do
       record "$("$side_python" "$here/rave_reference.py" step --weights "$scratch/step.h5" --compile --precision $precision --iters "$iters" --threads "$threads")"
     fi
   done
+  [[ $parts == *" residual "* ]] || continue
   record "$(rave_bench "$rave_build" residual --backlit "$scratch/backlit" --welllit "$scratch/welllit" --out "$scratch/weights")"
   record "$("$side_python" "$here/rave_reference.py" residual --prefix "$scratch/weights" --backlit "$scratch/backlit" --welllit "$scratch/welllit" --threads "$threads")"
 done
@@ -72,11 +77,11 @@ grep -q amx_bf16 /proc/cpuinfo && amx=true
 import json, sys
 cpu, amx, rows = sys.argv[1], sys.argv[2] == "true", [json.loads(line) for line in sys.argv[3:]]
 sgemm = next(r for r in rows if r["bench"] == "sgemm")
-flops = next(r["flops_per_step"] for r in rows if "flops_per_step" in r)
+flops = next((r["flops_per_step"] for r in rows if "flops_per_step" in r), 0)
 summary = {"bench": "rave_compare_summary", "cpu": cpu, "amx": amx, "threads": sgemm["threads"],
            "same_settings": len({(r.get("threads"), r.get("omp_wait_policy")) for r in rows if "omp_wait_policy" in r}) == 1,
            "omp_wait_policy": sgemm.get("omp_wait_policy") or next(r["omp_wait_policy"] for r in rows if "omp_wait_policy" in r),
-           "sgemm_gflops": sgemm["gflops"], "step_gflop": round(flops / 1e9, 1)}
+           "sgemm_gflops": sgemm["gflops"], "step_gflop": round(flops / 1e9, 1) or None}
 by_version, failures = {}, []
 for r in rows:
     if "libtorch" in r:
@@ -101,14 +106,15 @@ for version, group in by_version.items():
                 ("bf16", "pytorch_eager_loop_fp32"): 2.0} if version == "1.13" else
                {("fp32", "pytorch_eager_batched_fp32"): 1.1, ("bf16", "pytorch_eager_batched_bf16"): 1.0})
     ratios = {}
-    for precision in ("fp32", "bf16"):
+    for precision in ("fp32", "bf16") if steps else ():
         for base in sorted(name for name in steps if not name.startswith("rave_")):
             ratios[f"rave_{precision}_over_{base}"] = speed(steps[f"rave_batched_{precision}"], steps[base],
                                                             targets.get((precision, base)))
     # bf16 over fp32 within rave: the AMX target applies only on a CPU that has AMX.
-    ratios["rave_bf16_over_rave_fp32"] = speed(steps["rave_batched_bf16"], steps["rave_batched_fp32"],
-                                               1.6 if amx and version != "1.13" else None)
-    side["step_speed"] = ratios
+    if steps:
+        ratios["rave_bf16_over_rave_fp32"] = speed(steps["rave_batched_bf16"], steps["rave_batched_fp32"],
+                                                   1.6 if amx and version != "1.13" else None)
+        side["step_speed"] = ratios
     # Same work: every PyTorch step loaded rave's models and images, so the fp32 first losses must agree.
     for name, r in steps.items():
         if name.startswith("rave_"):

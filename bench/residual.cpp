@@ -26,12 +26,6 @@ void declare(io::OptionSet& options) {
       ("out", value<std::string>(), "prefix of the weights and vector files written for the baseline");
 }
 
-std::vector<std::string> names(const io::ImageFolder& folder) {
-  std::vector<std::string> result;
-  for (const auto& file : folder.files()) result.push_back(file.filename().string());
-  return result;
-}
-
 int run(const launch::Invocation& invocation) {
   const auto& o = invocation.options;
   const std::string out = io::required_value(o, "out", "rave bench residual");
@@ -56,8 +50,8 @@ int run(const launch::Invocation& invocation) {
   file.vector = guidance::compute_residual(encoder, backlit, welllit, *communicator, options);
   const double seconds = seconds_since(start);
   file.encoder = encoder.name();
-  file.backlit_files = names(backlit);
-  file.welllit_files = names(welllit);
+  file.backlit_files = guidance::file_names(backlit);
+  file.welllit_files = guidance::file_names(welllit);
   file.note = "rave bench residual";
   if (invocation.context->is_root()) guidance::write_residual_file(out + ".residual.h5", file);
 

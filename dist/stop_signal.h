@@ -1,6 +1,7 @@
 // Stopping a run on request without losing work (the signal contract of slurm/README.md). SIGUSR1 (Slurm's
 // warning before a time limit or preemption, `#SBATCH --signal=B:USR1@120`, forwarded by the batch script)
-// and SIGTERM (time limit, scancel, preemption) ask a run to stop. A signal handler can do almost nothing
+// SIGTERM (time limit, scancel, preemption) and SIGINT (Ctrl-C; a second one ends the process at once) ask a run
+// to stop. A signal handler can do almost nothing
 // safely, so it only records the signal; the training loop asks at each step boundary whether any rank got
 // one (one small all-reduce), and then every rank stops at the same step, after a complete checkpoint, and
 // exits with kExitStopped.
@@ -21,12 +22,13 @@ constexpr int kExitStopped = 75;
 struct StopDecision {
   int64_t ranks_with_usr1 = 0;
   int64_t ranks_with_term = 0;
-  bool stop() const { return ranks_with_usr1 + ranks_with_term > 0; }
-  // "SIGUSR1 on 1 of 2 ranks" (and/or SIGTERM), for the log.
+  int64_t ranks_with_int = 0;
+  bool stop() const { return ranks_with_usr1 + ranks_with_term + ranks_with_int > 0; }
+  // "SIGUSR1 on 1 of 2 ranks" (and/or SIGTERM, SIGINT), for the log.
   std::string describe(int world_size) const;
 };
 
-// Records SIGUSR1 and SIGTERM from its construction on, forgetting what was recorded before. The handlers stay
+// Records SIGUSR1, SIGTERM and SIGINT from its construction on, forgetting what was recorded before. The handlers stay
 // for the rest of the process: a signal that arrives while a finished run shuts down must not kill a rank whose
 // work is complete (its exit code would then report a failure).
 class StopSignal {

@@ -10,6 +10,7 @@
 #include "dist/error.h"
 #include "dist/random.h"
 #include "guidance/encoders.h"
+#include "io/dataset.h"
 #include "io/h5.h"
 #include "rave/version.h"
 
@@ -47,6 +48,12 @@ ResidualProvenance read_provenance(const io::h5::File& in) {
 }
 
 }  // namespace
+
+std::vector<std::string> file_names(const io::ImageFolder& folder) {
+  std::vector<std::string> names;
+  for (const auto& file : folder.files()) names.push_back(file.filename().string());
+  return names;
+}
 
 std::string file_list_hash(const std::vector<std::string>& backlit, const std::vector<std::string>& welllit) {
   uint64_t hash = 0x9e3779b97f4a7c15ULL;

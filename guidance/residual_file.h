@@ -13,6 +13,10 @@
 
 #include "guidance/residual.h"
 
+namespace rave::io {
+class ImageFolder;
+}
+
 namespace rave::guidance {
 
 class GuidanceEncoder;
@@ -46,6 +50,10 @@ ResidualFile read_residual_file(const std::string& path);
 // read_residual_file, then a UsageError unless the vector has the dimension `encoder` embeds in: what
 // `rave train --residual FILE` (and its --dry-run) checks before training with it.
 ResidualFile read_residual_file_for(const std::string& path, const GuidanceEncoder& encoder);
+
+// The file names (without their folder) of the images in `folder`, in its order: what backlit_files and
+// welllit_files list.
+std::vector<std::string> file_names(const io::ImageFolder& folder);
 
 // A 64-bit hash of file names (hex), order-sensitive; identifies the dataset a vector was computed from.
 std::string file_list_hash(const std::vector<std::string>& backlit, const std::vector<std::string>& welllit);

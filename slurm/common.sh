@@ -27,28 +27,44 @@ rave_launcher() {
   esac
 }
 
-# forward_stop NAME: what the traps of run_preemptible do with a signal (NAME says which, for the log). A rank
+# forward_stop NAME: what the traps of run_stoppable do with a signal (NAME says which, for the log). A rank
 # that gets SIGUSR1 before rave has installed its handler (during MPI and CUDA start-up) dies of it, so a SIGUSR1
-# that comes early is held until the step is RAVE_STOP_GRACE seconds old (default 30; Slurm may send
+# (or SIGINT) that comes early is held until the step is RAVE_STOP_GRACE seconds old (default 30; Slurm may send
 # --signal warnings up to a minute early). After SIGTERM the ranks have their own SIGTERM from Slurm already.
 forward_stop() {
-  echo "rave: batch script got $1, asking the step to checkpoint and stop"
+  echo "rave: got $1, asking the ranks to checkpoint and stop"
   local age=$((SECONDS - step_started)) grace=${RAVE_STOP_GRACE:-30}
-  if [ "$1" = SIGUSR1 ] && [ "$age" -lt "$grace" ]; then sleep $((grace - age)); fi
+  if [ "$1" != SIGTERM ] && [ "$age" -lt "$grace" ]; then sleep $((grace - age)); fi
   if [ -n "$step_pid" ]; then kill -USR1 "$step_pid" 2>/dev/null || true; fi
 }
 
-# run_preemptible COMMAND...: runs COMMAND (srun or mpirun) so that this shell can take signals while it runs.
-# SIGUSR1 (`#SBATCH --signal=B:USR1@120`, or `scancel --signal=USR1 --batch JOB`) and SIGTERM are forwarded to
-# the step as SIGUSR1: srun and mpirun both pass SIGUSR1 on to every rank, while mpirun would answer a SIGTERM by
-# killing the ranks after a few seconds. When the step ends with RAVE_EXIT_STOPPED the job is requeued, unless
-# this shell got SIGTERM: that is scancel, a time limit reached without the warning, or a preemption (which Slurm
-# requeues itself when the cluster is configured to). Returns the step's exit code.
-run_preemptible() {
-  local got_term="" signals=0 seen code step_pid="" step_started=$SECONDS
+# forward_interrupt: Ctrl-C. The first asks for a checkpoint as SIGUSR1 does (at once: a person is waiting); the
+# second ends the step without one (SIGTERM: mpirun then kills the ranks).
+forward_interrupt() {
+  if [ "$signals_int" -eq 1 ]; then
+    echo "rave: Ctrl-C again stops at once, without a checkpoint"
+    forward_stop SIGINT
+  else
+    echo "rave: got SIGINT again, ending the step without a checkpoint"
+    kill -TERM "$step_pid" 2>/dev/null || true
+  fi
+}
+
+# run_stoppable COMMAND...: runs COMMAND (srun or mpirun) in the background so that this shell can take signals
+# while it runs, and turns SIGUSR1, SIGTERM and SIGINT into SIGUSR1 for the step: srun and mpirun both pass
+# SIGUSR1 on to every rank at once, while mpirun answers SIGTERM or SIGINT by killing the ranks (Open MPI 4.1:
+# SIGCONT at once, SIGTERM odls_base_sigkill_timeout seconds later, 1 by default, SIGKILL as long again after
+# that, and exit code 1 whatever the ranks returned). The ranks stop after their current step with a complete
+# checkpoint and exit 75, which becomes the step's exit code. RAVE_OWN_SESSION=1 starts COMMAND in a session of
+# its own (setsid), out of reach of a terminal's Ctrl-C, which only this shell should get. Sets `stopped_by_term`
+# when SIGTERM came. Returns the step's exit code.
+run_stoppable() {
+  local signals=0 signals_int=0 seen code step_pid="" step_started=$SECONDS
+  stopped_by_term=""
   trap 'signals=$((signals + 1)); forward_stop SIGUSR1' USR1
-  trap 'signals=$((signals + 1)); got_term=1; forward_stop SIGTERM' TERM
-  "$@" &
+  trap 'signals=$((signals + 1)); stopped_by_term=1; forward_stop SIGTERM' TERM
+  trap 'signals=$((signals + 1)); signals_int=$((signals_int + 1)); forward_interrupt' INT
+  if [ "${RAVE_OWN_SESSION:-0}" = 1 ]; then setsid "$@" & else "$@" & fi
   step_pid=$!
   # A trapped signal makes `wait` return early (status > 128) while the step still runs: wait again.
   while :; do
@@ -57,9 +73,19 @@ run_preemptible() {
     wait "$step_pid" || code=$?
     [ "$signals" != "$seen" ] || break
   done
-  trap - USR1 TERM
+  trap - USR1 TERM INT
+  return "$code"
+}
+
+# run_preemptible COMMAND...: run_stoppable for a batch job. SIGUSR1 comes from `#SBATCH --signal=B:USR1@120` or
+# `scancel --signal=USR1 --batch JOB`. When the step ends with RAVE_EXIT_STOPPED the job is requeued, unless this
+# shell got SIGTERM: that is scancel, a time limit reached without the warning, or a preemption (which Slurm
+# requeues itself when the cluster is configured to). Returns the step's exit code.
+run_preemptible() {
+  local code=0
+  run_stoppable "$@" || code=$?
   if [ "$code" -eq "$RAVE_EXIT_STOPPED" ]; then
-    if [ -n "$got_term" ]; then
+    if [ -n "$stopped_by_term" ]; then
       echo "rave: the step stopped with a complete checkpoint after SIGTERM; not requeueing (submit again to continue)"
     else
       # Said first: requeueing a running job ends this script.

@@ -46,19 +46,12 @@ void declare(io::OptionSet& options) {
       ("text-heads", value<int64_t>()->default_value(0), "text heads of a .pt archive (0: CLIP's width / 64)");
 }
 
-std::string required(const io::po::variables_map& options, const std::string& name, const std::string& why = "") {
-  if (!options.count(name) || options[name].as<std::string>().empty()) {
-    throw UsageError("rave analyze needs --" + name + why, "see rave analyze --help");
-  }
-  return options[name].as<std::string>();
-}
-
 analysis::DirectionAttribution attribute(const io::po::variables_map& options, analysis::TextTower& tower,
                                          const torch::Tensor& r, dist::Communicator& communicator,
                                          const torch::Device& device) {
   const std::string phrase = options["attribute"].as<std::string>();
-  io::ImageFolder backlit(required(options, "backlit", " with --attribute"), exif_option(options));
-  io::ImageFolder welllit(required(options, "welllit", " with --attribute"), exif_option(options));
+  io::ImageFolder backlit(io::required_value(options, "backlit", "rave analyze --attribute"), exif_option(options));
+  io::ImageFolder welllit(io::required_value(options, "welllit", "rave analyze --attribute"), exif_option(options));
   // The image tower of the model already loaded for the text: same weights, loaded once.
   guidance::ClipGuidanceEncoder encoder(tower.model(), tower.options().clip);
   const int64_t batch = options["batch-size"].as<int64_t>();
@@ -71,12 +64,13 @@ analysis::DirectionAttribution attribute(const io::po::variables_map& options, a
 
 int run(const Invocation& invocation) {
   const auto& options = invocation.options;
-  const std::string residual_path = required(options, "residual");
+  const std::string residual_path = io::required_value(options, "residual", "rave analyze");
   const int top = options["top"].as<int>();
   if (top < 1) throw UsageError("--top must be at least 1 (got " + std::to_string(top) + ")");
   const guidance::ResidualFile residual = guidance::read_residual_file(residual_path);
   const torch::Device device = invocation.context->device();
-  analysis::TextTower tower({required(options, "clip"), required(options, "vocab"),
+  analysis::TextTower tower({io::required_value(options, "clip", "rave analyze"),
+                             io::required_value(options, "vocab", "rave analyze"),
                              options["text-heads"].as<int64_t>(), device});
   tower.check_fits(residual, residual_path);
   // Host tensors throughout: the MPI backend gathers them.

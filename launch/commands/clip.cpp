@@ -33,13 +33,6 @@ void declare(io::OptionSet& options) {
   options.positional("action");
 }
 
-std::string required(const io::po::variables_map& options, const std::string& name, const std::string& action) {
-  if (!options.count(name) || options[name].as<std::string>().empty()) {
-    throw UsageError("rave clip " + action + " needs --" + name, "see rave clip --help");
-  }
-  return options[name].as<std::string>();
-}
-
 models::Truncation truncation(const io::po::variables_map& options) {
   return options["truncate"].as<bool>() ? models::Truncation::kKeepEot : models::Truncation::kError;
 }
@@ -48,7 +41,7 @@ models::ClipModel load_model(const io::po::variables_map& options, const std::st
   models::ClipLoadOptions load;
   load.precision = models::parse_precision(options["precision"].as<std::string>());
   if (const int64_t heads = options["text-heads"].as<int64_t>(); heads > 0) load.text_heads = heads;
-  return models::load_clip(required(options, "clip", action), load);
+  return models::load_clip(io::required_value(options, "clip", "rave clip " + action), load);
 }
 
 // The unpadded ids: start token, text, end token.
@@ -67,8 +60,8 @@ Json embedding_json(const torch::Tensor& embedding) {
 }
 
 Json tokenize(const io::po::variables_map& options) {
-  const models::Tokenizer tokenizer(required(options, "vocab", "tokenize"));
-  const std::string text = required(options, "text", "tokenize");
+  const models::Tokenizer tokenizer(io::required_value(options, "vocab", "rave clip tokenize"));
+  const std::string text = io::required_value(options, "text", "rave clip tokenize");
   const std::vector<int32_t> ids = unpadded(tokenizer.tokenize_ids(text, truncation(options)));
   Json j;
   j["text"] = text;
@@ -83,8 +76,8 @@ Json tokenize(const io::po::variables_map& options) {
 }
 
 Json embed_text(const io::po::variables_map& options) {
-  const models::Tokenizer tokenizer(required(options, "vocab", "embed-text"));
-  const std::string text = required(options, "text", "embed-text");
+  const models::Tokenizer tokenizer(io::required_value(options, "vocab", "rave clip embed-text"));
+  const std::string text = io::required_value(options, "text", "rave clip embed-text");
   models::ClipModel model = load_model(options, "embed-text");
   const torch::Tensor ids = tokenizer.tokenize({text}, truncation(options), model->config().context_length);
   c10::InferenceMode inference;
@@ -96,7 +89,7 @@ Json embed_text(const io::po::variables_map& options) {
 }
 
 Json embed_image(const io::po::variables_map& options) {
-  const std::string path = required(options, "image", "embed-image");
+  const std::string path = io::required_value(options, "image", "rave clip embed-image");
   models::ClipModel model = load_model(options, "embed-image");
   const int64_t resolution = model->config().image_resolution;
   const torch::Tensor image =

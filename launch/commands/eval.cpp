@@ -33,12 +33,6 @@ std::string text(const io::po::variables_map& options, const std::string& name) 
   return options.count(name) ? options[name].as<std::string>() : std::string();
 }
 
-std::string required(const io::po::variables_map& options, const std::string& name) {
-  const std::string value = text(options, name);
-  if (value.empty()) throw UsageError("rave eval needs --" + name, "rave eval --pred DIR --gt DIR [--out FILE]");
-  return value;
-}
-
 void warn_unmatched(const std::vector<std::filesystem::path>& files, const char* what) {
   if (files.empty()) return;
   spdlog::warn("{} {} file(s) have no partner and are not evaluated:", files.size(), what);
@@ -55,7 +49,8 @@ void write_json(const std::filesystem::path& path, const nlohmann::ordered_json&
 
 int run(const Invocation& invocation) {
   const auto& options = invocation.options;
-  const std::string pred = required(options, "pred"), gt = required(options, "gt");
+  const std::string pred = io::required_value(options, "pred", "rave eval");
+  const std::string gt = io::required_value(options, "gt", "rave eval");
   analysis::EvalOptions eval;
   eval.clip = text(options, "clip");
   eval.vocab = text(options, "vocab");

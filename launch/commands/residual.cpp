@@ -26,12 +26,6 @@ void declare(io::OptionSet& options) {
       ("backend", value<std::string>()->default_value("auto"), "collectives: auto (NCCL on GPUs, else MPI), mpi or nccl");
 }
 
-std::vector<std::string> names(const io::ImageFolder& folder) {
-  std::vector<std::string> result;
-  for (const auto& file : folder.files()) result.push_back(file.filename().string());
-  return result;
-}
-
 int run(const Invocation& invocation) {
   dist::install_cpu_block_cache();
   const auto& options = invocation.options;
@@ -50,8 +44,8 @@ int run(const Invocation& invocation) {
   guidance::ResidualFile file;
   file.vector = guidance::compute_residual(*encoder, backlit, welllit, *communicator, pass);
   file.encoder = encoder->name();
-  file.backlit_files = names(backlit);
-  file.welllit_files = names(welllit);
+  file.backlit_files = guidance::file_names(backlit);
+  file.welllit_files = guidance::file_names(welllit);
   file.note = "mean unit embeddings of the two folders (RAVE's residual vector, docs/training.md)";
   const size_t skipped = backlit.unreadable_count() + welllit.unreadable_count();
   if (skipped > 0) spdlog::warn("rank {} skipped {} unreadable file(s)", communicator->rank(), skipped);

@@ -4,6 +4,8 @@
 #   - SIGUSR1 sent to mpirun mid-training: every rank stops after the same step with a complete checkpoint and
 #     exit code 75; `--resume auto` then ends with exactly the parameters of an uninterrupted run;
 #   - SIGTERM sent to a single-process run (as slurmstepd sends it to srun's tasks): the same stop;
+#   - SIGTERM and Ctrl-C (SIGINT) sent to scripts/rave-mpirun with steps longer than the 2 s mpirun gives its ranks
+#     after its own SIGTERM or SIGINT: the same stop with exit code 75 (plain mpirun: killed ranks, exit 1);
 #   - resuming with another number of ranks is a usage error unless --allow-world-size-change, which re-shards
 #     the enhancer's data and, inside a CLIP-LIT guidance phase, the guidance data;
 #   - the "N singletons" mistake (Slurm started 2 tasks, MPI sees 1) is a usage error saying so.
@@ -85,6 +87,26 @@ expect 0 "$work/world.log" "written by 2 rank\(s\), this run has 1; the data is 
 # SIGTERM delivered to the rank itself, as srun's tasks get it at a time limit or on scancel.
 run_until_signalled TERM "$work/term.log" "$rave" "${train[@]}" --max-steps "$steps" --run-dir "$work/interrupted"
 expect "$stopped" "$work/term.log" "stopped at step [0-9]+ on request \(SIGTERM on 1 of 1 rank\(s\)\)"
+
+# scripts/rave-mpirun with steps too long for plain mpirun's grace: SIGTERM, then Ctrl-C (job control on, so that
+# the background wrapper does not start with SIGINT ignored, as a non-interactive shell's background jobs do).
+rave_mpirun=$(cd "$(dirname "$0")/../.." && pwd)/scripts/rave-mpirun
+long=("${train[@]/#32/320}" --max-steps "$steps")  # --image-size 320: steps of seconds
+for signal in TERM INT; do
+  set -m
+  RAVE_STOP_GRACE=0 MPIRUN=${mpirun[0]} run_until_signalled "$signal" "$work/wrapper-$signal.log" \
+    "$rave_mpirun" "${mpirun[@]:1}" -np 2 "$rave" "${long[@]}" --run-dir "$work/interrupted"
+  set +m
+  expect "$stopped" "$work/wrapper-$signal.log" "stopped at step [0-9]+ on request \(SIGUSR1 on [12] of 2 rank\(s\)\)"
+  step_seconds=$(python3 -c 'import json, sys
+times = [json.loads(line)["time"] for line in open(sys.argv[1])]
+print(min(b - a for a, b in zip(times[1:], times[2:])))' "$work/interrupted/metrics.jsonl")
+  python3 -c "import sys; sys.exit(0 if $step_seconds > 2 else 1)" ||
+    fail "steps of $step_seconds s are too short to show that rave-mpirun outlasts mpirun's 2 s"
+  stop_step=$(sed -nE 's/.*stopped at step ([0-9]+) on request.*/\1/p' "$work/wrapper-$signal.log")
+  [ -f "$work/interrupted/checkpoints/$(printf 'step_%08d.h5' "$stop_step")" ] || fail "no checkpoint after SIG$signal"
+  echo "preemption_cli.sh: SIG$signal to scripts/rave-mpirun with ${step_seconds} s steps: stopped with exit $stopped"
+done
 
 # CLIP-LIT-Latent stopped inside its guidance initialisation under 2 ranks, resumed on 1: the guidance sampler's
 # position is re-sharded too, and the run goes on through warm-up and its guided round.

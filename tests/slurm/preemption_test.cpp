@@ -91,6 +91,8 @@ TEST(Preemption, DecisionNamesTheSignalsAndTheirRanks) {
   EXPECT_FALSE(dist::StopDecision{}.stop());
   EXPECT_EQ((dist::StopDecision{1, 0}.describe(2)), "SIGUSR1 on 1 of 2 rank(s)");
   EXPECT_EQ((dist::StopDecision{1, 2}.describe(3)), "SIGUSR1 on 1 of 3 rank(s) and SIGTERM on 2 of 3 rank(s)");
+  EXPECT_TRUE((dist::StopDecision{0, 0, 1}.stop()));
+  EXPECT_EQ((dist::StopDecision{0, 0, 1}.describe(1)), "SIGINT on 1 of 1 rank(s)");
 }
 
 }  // namespace

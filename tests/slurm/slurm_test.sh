@@ -123,7 +123,7 @@ wait_for 120 "the requeue of job $job" restarted "$job" 1
 wait_for 300 "job $job ending after its requeue" job_ended "$job"
 job_is "$job" COMPLETED || fail "the requeued job $job ended $(job_field "$job" JobState)"
 out=$work/preempted.out
-grep -q "batch script got SIGUSR1" "$out" || fail "the batch script did not report SIGUSR1"
+grep -q "rave: got SIGUSR1" "$out" || fail "the batch script did not report SIGUSR1"
 # srun passes the signal to the ranks one after the other: the second may count it only a step later.
 grep -Eq "stopped at step [0-9]+ on request \(SIGUSR1 on [12] of 2 rank\(s\)\)" "$out" || fail "no stop line in $out"
 grep -q "requeueing job $job" "$out" || fail "the job was not requeued by the script"
