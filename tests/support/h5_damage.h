@@ -8,7 +8,6 @@
 #include <hdf5.h>
 
 #include <cstdint>
-#include <cstring>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -38,12 +37,12 @@ inline void flip_byte(const std::string& path, size_t offset, unsigned char mask
   write_file(path, bytes);
 }
 
-// Flips a byte of the first place `value`'s bytes occur (an int64 attribute's value, a float in a dataset).
+// XORs byte `byte` of the first place `value`'s bytes occur (an int64 attribute's value, a float in a dataset).
 template <typename T>
-void flip_value(const std::string& path, T value, size_t byte = 1) {
+void flip_value(const std::string& path, T value, size_t byte = 1, unsigned char mask = 0x01) {
   const size_t at = read_file(path).find(bytes_of(&value, sizeof value));
   ASSERT_NE(at, std::string::npos) << "value not found";
-  flip_byte(path, at + byte);
+  flip_byte(path, at + byte, mask);
 }
 
 inline void truncate_file(const std::string& path, size_t size) { write_file(path, read_file(path).substr(0, size)); }

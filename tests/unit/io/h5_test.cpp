@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <iterator>
 
 #include "dist/error.h"
 #include "io/h5_seal.h"
@@ -111,15 +110,7 @@ TEST(H5, ChecksumDetectsACorruptedDataset) {
     file.close();
   }
   test::strip_header(path);
-  // Flip one bit inside the stored values (found by their byte pattern).
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  in.close();
-  const float value = 1234.5678f;
-  const auto at = bytes.find(std::string(reinterpret_cast<const char*>(&value), sizeof value));
-  ASSERT_NE(at, std::string::npos);
-  bytes[at + 1] ^= 0x10;
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  test::flip_value(path, 1234.5678f, 1, 0x10);  // one bit inside the stored values
   const File file = File::open(path);
   const std::string error = error_of([&] { file.read("w"); });
   EXPECT_NE(error.find("cannot read dataset 'w'"), std::string::npos) << error;
@@ -139,13 +130,7 @@ TEST(H5, ChecksumDetectsACorruptedScalar) {
   }
   test::strip_header(path);
   EXPECT_EQ(File::open(path).read("guidance/tau").item<double>(), tau);
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  in.close();
-  const auto at = bytes.find(std::string(reinterpret_cast<const char*>(&tau), sizeof tau));
-  ASSERT_NE(at, std::string::npos);
-  bytes[at + 7] ^= 0x01;  // the exponent's low bit: tau halves
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  test::flip_value(path, tau, 7);  // the exponent's low bit: tau halves
   const File file = File::open(path);
   const std::string error = error_of([&] { file.read("guidance/tau"); });
   EXPECT_NE(error.find("dataset 'guidance/tau' fails its checksum (CRC-32)"), std::string::npos) << error;
