@@ -2,7 +2,8 @@
 // size, configuration), what it holds (parameter count, the cond* padding it was trained with and the one rave
 // enhance uses, residual norm and tau) and what was verified: the whole-file SHA-256 and length of rave's header
 // and the manifest (io::h5::File::open refuses a file failing either), and every dataset read back with a valid
-// checksum. Exit code 1 when anything fails or the file is invalid.
+// checksum. Exit code 1 when anything fails, the enhancer's weights hold NaN or infinite values, or the file is
+// invalid.
 #include <nlohmann/json.hpp>
 
 #include <cstring>
@@ -96,6 +97,13 @@ Json checkpoint_contents(const std::string& path) {
               {"training_padding", checkpoint.enhancer_padding},
               {"enhance_padding", models::kEvaluationPadding},
               {"groups", groups}};
+  // A diverged run's weights: rave enhance and resume refuse them (models::load_enhancer_state), so inspect fails too.
+  Json non_finite = Json::object();
+  for (const auto& [name, tensor] : enhancer) {
+    const int64_t count = tensor.numel() - torch::isfinite(tensor).sum().item<int64_t>();
+    if (count > 0) non_finite[name] = count;
+  }
+  if (!non_finite.empty()) out["non_finite_values"] = non_finite;
   if (checkpoint.tensors.count("guidance/residual")) {
     out["residual_norm"] = checkpoint.tensors.at("guidance/residual").norm().item<double>();
   }
@@ -197,7 +205,7 @@ int run(const Invocation& invocation) {
   } else {
     print_text(summary, std::cout);
   }
-  return summary["checksums"]["ok"] ? 0 : 1;
+  return summary["checksums"]["ok"] && !summary.contains("non_finite_values") ? 0 : 1;
 }
 
 }  // namespace

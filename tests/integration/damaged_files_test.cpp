@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <limits>
 #include <string>
 
 #include "io/checkpoint.h"
@@ -62,6 +63,18 @@ TEST(DamagedFiles, InspectExitsNonZeroOnEachKindOfDamage) {
                 result.output.find(path + ": truncated: ") != std::string::npos)
         << damage.what << "\n" << result.output;
   }
+}
+
+// A diverged run's weights, which rave enhance would turn into black images, are a failure too.
+TEST(DamagedFiles, InspectFailsOnNonFiniteWeights) {
+  test::ScratchDir dir;
+  const std::string path = (dir / "c.h5").string();
+  io::Checkpoint written = sample();
+  written.tensors["enhancer/cond1.bias"][3] = std::numeric_limits<float>::quiet_NaN();
+  written.write(path);
+  const auto result = inspect(path);
+  EXPECT_EQ(result.code, 1) << result.output;
+  EXPECT_NE(result.output.find("non_finite_values cond1.bias 1"), std::string::npos) << result.output;
 }
 
 }  // namespace
