@@ -4,6 +4,7 @@
 
 #include "dist/error.h"
 #include "guidance/losses.h"
+#include "io/checkpoint.h"
 
 namespace rave::guidance {
 
@@ -28,15 +29,22 @@ std::map<std::string, torch::Tensor> RaveGuidance::state() const {
 }
 
 void RaveGuidance::load_state(const std::map<std::string, torch::Tensor>& state, const std::string& source) {
-  for (const char* key : {"residual", "v_pos", "v_neg", "tau", "n_pos", "n_neg"}) {
-    if (!state.count(key)) throw IoError(source + ": missing dataset 'guidance/" + std::string(key) + "'");
+  const auto at = [&](const char* key, const std::optional<std::vector<int64_t>>& shape) -> const torch::Tensor& {
+    return io::dataset_at(state, key, source, "guidance", shape);
+  };
+  const torch::Tensor& residual = at("residual", std::nullopt);
+  if (residual.dim() != 1) {
+    throw IoError(source + ": dataset '/guidance/residual' has shape " + c10::str(residual.sizes()) +
+                      ", expected one dimension [D]",
+                  "the checkpoint is damaged");
   }
-  vector_.residual = state.at("residual").to(torch::kFloat32);
-  vector_.v_pos = state.at("v_pos").to(torch::kFloat32);
-  vector_.v_neg = state.at("v_neg").to(torch::kFloat32);
-  vector_.tau = state.at("tau").item<double>();
-  vector_.n_pos = state.at("n_pos").item<int64_t>();
-  vector_.n_neg = state.at("n_neg").item<int64_t>();
+  const std::vector<int64_t> vector_shape{residual.size(0)};
+  vector_.residual = residual.to(torch::kFloat32);
+  vector_.v_pos = at("v_pos", vector_shape).to(torch::kFloat32);
+  vector_.v_neg = at("v_neg", vector_shape).to(torch::kFloat32);
+  vector_.tau = at("tau", io::kScalarShape).item<double>();
+  vector_.n_pos = at("n_pos", io::kScalarShape).item<int64_t>();
+  vector_.n_neg = at("n_neg", io::kScalarShape).item<int64_t>();
   residual_device_ = vector_.residual.to(device_);
 }
 

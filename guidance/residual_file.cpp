@@ -112,9 +112,9 @@ ResidualFile read_residual_file(const std::string& path) {
   file.vector.residual = in.read("residual");
   file.vector.v_pos = in.read("v_pos");
   file.vector.v_neg = in.read("v_neg");
-  file.vector.tau = in.read("tau").item<double>();
-  file.vector.n_pos = in.read("n_pos").item<int64_t>();
-  file.vector.n_neg = in.read("n_neg").item<int64_t>();
+  file.vector.tau = in.read_scalar("tau").item<double>();
+  file.vector.n_pos = in.read_scalar("n_pos").item<int64_t>();
+  file.vector.n_neg = in.read_scalar("n_neg").item<int64_t>();
   file.backlit_files = in.read_strings("backlit_files");
   file.welllit_files = in.read_strings("welllit_files");
   file.encoder = in.attribute_string("/", "encoder");

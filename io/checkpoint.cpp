@@ -63,18 +63,26 @@ void Checkpoint::set_group(const std::string& group, const TensorMap& members) {
   for (const auto& [name, tensor] : members) tensors[prefix + name] = tensor;
 }
 
-const torch::Tensor& Checkpoint::at(const std::string& name, std::optional<std::vector<int64_t>> shape) const {
-  const std::string file = path.empty() ? "checkpoint" : path;
-  const auto found = tensors.find(name);
+const torch::Tensor& dataset_at(const TensorMap& tensors, const std::string& key, const std::string& file,
+                                const std::string& group, const std::optional<std::vector<int64_t>>& shape) {
+  const std::string name = "/" + (group.empty() ? key : group + "/" + key);
+  const auto found = tensors.find(key);
   if (found == tensors.end()) {
-    throw IoError(file + ": missing dataset '/" + name + "'", "the checkpoint is incomplete or of another kind");
+    throw IoError(file + ": missing dataset '" + name + "'", "the checkpoint is incomplete or of another kind");
   }
+  // A number read with .item() from a tensor of another shape would end the program with LibTorch's message
+  // instead of one naming the dataset.
+  const auto text = [](torch::IntArrayRef sizes) { return sizes.empty() ? std::string("a scalar") : c10::str(sizes); };
   if (shape && found->second.sizes() != torch::IntArrayRef(*shape)) {
-    throw IoError(file + ": dataset '/" + name + "' has shape " + c10::str(found->second.sizes()) + ", expected " +
-                      c10::str(torch::IntArrayRef(*shape)),
-                  "the checkpoint belongs to a different model configuration");
+    throw IoError(file + ": dataset '" + name + "' has shape " + text(found->second.sizes()) + ", expected " +
+                      text(*shape),
+                  "the checkpoint is damaged or belongs to a different model configuration");
   }
   return found->second;
+}
+
+const torch::Tensor& Checkpoint::at(const std::string& name, const std::optional<std::vector<int64_t>>& shape) const {
+  return dataset_at(tensors, name, path.empty() ? "checkpoint" : path, "", shape);
 }
 
 void Checkpoint::write(const std::string& target) const {

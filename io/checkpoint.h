@@ -19,6 +19,15 @@ namespace rave::io {
 
 using TensorMap = std::map<std::string, torch::Tensor>;
 
+// The shape of a 0-d dataset (tau, a counter), for the shape checks below.
+inline const std::vector<int64_t> kScalarShape{};
+
+// The tensor `key` of `tensors`, the datasets below `group` ("guidance"; "" for the whole file) of the file `file`;
+// IoError naming the file and the dataset ('/group/key') when it is absent or, with `shape`, has another shape.
+const torch::Tensor& dataset_at(const TensorMap& tensors, const std::string& key, const std::string& file,
+                                const std::string& group = "",
+                                const std::optional<std::vector<int64_t>>& shape = std::nullopt);
+
 inline constexpr const char* kCheckpointFormat = "rave-checkpoint";
 // Readers accept this version and older ones; a newer file is refused with a hint to upgrade.
 inline constexpr int64_t kCheckpointFormatVersion = 1;
@@ -52,8 +61,9 @@ struct Checkpoint {
   // Replaces the tensors below `group` by `tensors`.
   void set_group(const std::string& group, const TensorMap& tensors);
   // The dataset at `name`; IoError naming the file and the dataset when it is absent or, with `shape`,
-  // has another shape.
-  const torch::Tensor& at(const std::string& name, std::optional<std::vector<int64_t>> shape = std::nullopt) const;
+  // has another shape (kScalarShape: a number, read with .item()).
+  const torch::Tensor& at(const std::string& name,
+                          const std::optional<std::vector<int64_t>>& shape = std::nullopt) const;
 
   // Atomic write (see above); the parent folder must exist.
   void write(const std::string& path) const;

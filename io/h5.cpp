@@ -2,16 +2,19 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "dist/error.h"
 #include "io/file_write.h"
+#include "io/h5_seal.h"
 
 namespace rave::io::h5 {
 namespace {
@@ -19,6 +22,14 @@ namespace {
 // HDF5's Fletcher-32 filter needs chunked storage, which a 0-d dataset cannot have. Scalars (tau, the schedule's
 // counters, Adam's step) carry a CRC-32 of their bytes in this attribute instead, written and verified here.
 constexpr const char* kScalarChecksum = "crc32";
+
+// The root attribute listing every dataset the writer wrote (strings, HDF5's name order). A checksum proves the
+// bytes of a dataset that is read; only a list from the writer shows that a dataset was removed, or can no longer
+// be reached, after it wrote the file.
+constexpr const char* kManifest = "manifest";
+
+// Deflate's largest compression ratio: no stored byte expands to more than this many.
+constexpr uint64_t kMaxCompression = 1032;
 
 int64_t bytes_crc32(const torch::Tensor& scalar) {
   return int64_t(crc32(0L, static_cast<const Bytef*>(scalar.data_ptr()), uInt(scalar.nbytes())));
@@ -86,6 +97,16 @@ std::vector<hsize_t> dims_of(hid_t space) {
   return dims;
 }
 
+// The product of `dims`, saturated at the largest uint64_t (dimensions from a damaged file can overflow it).
+uint64_t element_count(const std::vector<hsize_t>& dims) {
+  uint64_t count = 1;
+  for (const hsize_t d : dims) {
+    if (d != 0 && count > UINT64_MAX / d) return UINT64_MAX;
+    count *= d;
+  }
+  return count;
+}
+
 }  // namespace
 
 Handle::~Handle() {
@@ -108,12 +129,16 @@ hid_t Handle::release() {
 
 File File::open(const std::string& path) {
   silence_hdf5();
-  if (H5Fis_hdf5(path.c_str()) <= 0) {
+  // Before HDF5 reads a byte: a damaged file must be reported as damaged, not parsed (see io/h5_seal).
+  const Seal seal = verify_seal(path);
+  if (seal == Seal::not_hdf5 || H5Fis_hdf5(path.c_str()) <= 0) {
     throw IoError(path + ": missing, unreadable or not an HDF5 file", "check the path; h5ls can inspect HDF5 files");
   }
-  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-  if (!file.valid()) throw IoError(path + ": cannot open HDF5 file: " + hdf5_reason());
-  return File(path, std::move(file));
+  Handle handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (!handle.valid()) throw IoError(path + ": cannot open HDF5 file: " + hdf5_reason());
+  File file(path, std::move(handle), seal == Seal::verified);
+  file.check_manifest();
+  return file;
 }
 
 File File::create(const std::string& path) {
@@ -131,9 +156,12 @@ File File::create(const std::string& path) {
     throw IoError(path + ": cannot create the file: " + std::strerror(errno), "check that the folder is writable");
   }
   Handle access(H5Pcreate(H5P_FILE_ACCESS));
+  // The userblock: room for rave's header before the HDF5 data, filled in by close().
+  Handle creation(H5Pcreate(H5P_FILE_CREATE));
   Handle file;
-  if (access.valid() && H5Pset_fapl_core(access.get(), 1 << 20, /*backing_store=*/0) >= 0) {
-    file = Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()));
+  if (access.valid() && creation.valid() && H5Pset_fapl_core(access.get(), 1 << 20, /*backing_store=*/0) >= 0 &&
+      H5Pset_userblock(creation.get(), kSealSize) >= 0) {
+    file = Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, creation.get(), access.get()));
   }
   if (!file.valid()) throw IoError(path + ": cannot create HDF5 file: " + hdf5_reason());
   return File(path, std::move(file));
@@ -165,13 +193,53 @@ void File::close() {
     if (H5Fclose(file_.release()) < 0) fail("cannot close", "/");
     return;
   }
+  write_manifest();
   if (H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) < 0) fail("cannot flush", "/");
+  // HDF5's image of the file leaves the userblock out: it goes after the room for the header, which is then
+  // computed over it, so that the file is assembled without a second copy of its content.
   const ssize_t size = H5Fget_file_image(file_.get(), nullptr, 0);
   if (size < 0) fail("cannot serialise", "/");
-  std::vector<char> image(size_t(size), 0);
-  if (H5Fget_file_image(file_.get(), image.data(), image.size()) != size) fail("cannot serialise", "/");
+  std::vector<char> bytes(kSealSize + size_t(size), 0);
+  char* image = bytes.data() + kSealSize;
+  if (H5Fget_file_image(file_.get(), image, size_t(size)) != size) fail("cannot serialise", "/");
+  if (size < 8 || std::memcmp(image, kHdf5Signature, 8) != 0) {
+    throw IoError(path_ + ": HDF5's image of the file does not start with its superblock",
+                  "this HDF5 library lays out file images unlike the ones rave was tested with; please report it");
+  }
+  const std::string header = seal_header(image, size_t(size));
+  std::memcpy(bytes.data(), header.data(), kSealSize);
   if (H5Fclose(file_.release()) < 0) fail("cannot close", "/");
-  write_whole_file(path_, image.data(), image.size());
+  write_whole_file(path_, bytes.data(), bytes.size());
+}
+
+bool File::has_manifest() const { return has_attribute("/", kManifest); }
+
+void File::write_manifest() {
+  const auto names = datasets();
+  Handle type = utf8_string_type();
+  std::vector<const char*> raw;
+  for (const auto& name : names) raw.push_back(name.c_str());
+  write_attribute("/", kManifest, type.get(), raw.data(), raw.size());
+}
+
+void File::check_manifest() const {
+  if (!has_manifest()) return;
+  const auto listed = attribute_strings("/", kManifest);
+  const auto found = datasets();
+  if (listed == found) return;
+  const std::set<std::string> in_list(listed.begin(), listed.end()), in_file(found.begin(), found.end());
+  std::vector<std::string> missing, unlisted;
+  std::set_difference(in_list.begin(), in_list.end(), in_file.begin(), in_file.end(), std::back_inserter(missing));
+  std::set_difference(in_file.begin(), in_file.end(), in_list.begin(), in_list.end(), std::back_inserter(unlisted));
+  const auto quoted = [](const std::vector<std::string>& names) {
+    std::string text;
+    for (size_t i = 0; i < names.size() && i < 5; ++i) text += (i ? ", '" : "'") + names[i] + "'";
+    return names.size() > 5 ? text + " and " + std::to_string(names.size() - 5) + " more" : text;
+  };
+  std::string what = path_ + ": the file's datasets differ from the manifest rave wrote with them:";
+  if (!missing.empty()) what += " missing " + quoted(missing) + (unlisted.empty() ? "" : ";");
+  if (!unlisted.empty()) what += " not listed " + quoted(unlisted);
+  throw IoError(what, kDamagedFileHint);
 }
 
 bool File::exists(const std::string& name) const {
@@ -188,14 +256,15 @@ bool File::exists(const std::string& name) const {
   return true;
 }
 
-std::vector<std::string> File::datasets(const std::string& group) const {
+void File::visit_objects(const std::string& group,
+                         const std::function<void(hid_t, const std::string&)>& visit) const {
   struct Visit {
     hid_t group;
-    std::vector<std::string> names;
+    const std::function<void(hid_t, const std::string&)>& visit;
   };
   Handle g(H5Gopen2(file_.get(), group.c_str(), H5P_DEFAULT));
   if (!g.valid()) fail("no group", group);
-  Visit visit{g.get(), {}};
+  Visit state{g.get(), visit};
   // A link that leads nowhere, or a traversal that stops early, means damaged metadata: listing only the objects
   // that could be reached would let a damaged file pass as complete.
   const herr_t visited = H5Lvisit(
@@ -204,12 +273,66 @@ std::vector<std::string> File::datasets(const std::string& group) const {
         auto* v = static_cast<Visit*>(data);
         Handle object(H5Oopen(v->group, name, H5P_DEFAULT));
         if (!object.valid()) return -1;
-        if (H5Iget_type(object.get()) == H5I_DATASET) v->names.emplace_back(name);
+        v->visit(object.get(), name);
         return 0;
       },
-      &visit);
+      &state);
   if (visited < 0) fail("cannot list every object below", group);
-  return visit.names;
+}
+
+std::vector<std::string> File::datasets(const std::string& group) const {
+  std::vector<std::string> names;
+  visit_objects(group, [&](hid_t object, const std::string& name) {
+    if (H5Iget_type(object) == H5I_DATASET) names.push_back(name);
+  });
+  return names;
+}
+
+int64_t File::attribute_count() const {
+  const auto count = [&](hid_t object, const std::string& name) {
+    hsize_t index = 0;
+    int64_t n = 0;
+    const herr_t iterated = H5Aiterate2(
+        object, H5_INDEX_NAME, H5_ITER_INC, &index,
+        [](hid_t, const char*, const H5A_info_t*, void* data) -> herr_t {
+          ++*static_cast<int64_t*>(data);
+          return 0;
+        },
+        &n);
+    if (iterated < 0) fail("cannot list the attributes of", name);
+    return n;
+  };
+  Handle root(H5Oopen(file_.get(), "/", H5P_DEFAULT));
+  if (!root.valid()) fail("cannot open object", "/");
+  int64_t total = count(root.get(), "/");
+  visit_objects("/", [&](hid_t object, const std::string& name) { total += count(object, name); });
+  return total;
+}
+
+void File::check_stored_size(hid_t dataset, const std::string& name, uint64_t elements, uint64_t element_size) const {
+  // The dimensions come from the file: a damaged or crafted header can claim 2^40 elements, which must be reported
+  // as damage, not met with an allocation of terabytes. What the data takes must fit in what the file stores for
+  // it (compressed: at most deflate's ratio), and that in the file.
+  Handle properties(H5Dget_create_plist(dataset));
+  bool compressed = false;
+  for (int i = 0, n = H5Pget_nfilters(properties.get()); i < n; ++i) {
+    unsigned flags = 0, filter_config = 0;
+    size_t values = 0;
+    const H5Z_filter_t filter = H5Pget_filter2(properties.get(), unsigned(i), &flags, &values, nullptr, 0, nullptr,
+                                               &filter_config);
+    compressed |= filter != H5Z_FILTER_FLETCHER32;
+  }
+  const uint64_t stored = H5Dget_storage_size(dataset);
+  hsize_t file_size = 0;
+  H5Fget_filesize(file_.get(), &file_size);
+  const uint64_t limit = stored > file_size ? 0 : compressed ? stored * kMaxCompression : stored;
+  const bool fits = element_size == 0 || elements <= limit / element_size;
+  H5Eclear2(H5E_DEFAULT);
+  if (fits) return;
+  throw IoError(path_ + ": dataset '" + name + "' claims " + std::to_string(elements) + " elements of " +
+                    std::to_string(element_size) + " bytes, but the file stores " + std::to_string(stored) +
+                    " bytes for it: the file is damaged",
+                kDamagedFileHint);
 }
 
 Handle File::open_dataset(const std::string& name) const {
@@ -250,6 +373,7 @@ torch::Tensor File::read(const std::string& name) const {
   if (dtype == torch::ScalarType::Undefined) throw IoError(path_ + ": dataset '" + name + "' is not numeric");
   Handle space(H5Dget_space(dataset.get()));
   const auto dims = dims_of(space.get());
+  check_stored_size(dataset.get(), name, element_count(dims), H5Tget_size(file_type.get()));
   torch::Tensor tensor = torch::empty(std::vector<int64_t>(dims.begin(), dims.end()),
                                       dtype == torch::kBool ? torch::kUInt8 : dtype);
   if (tensor.numel() > 0 &&
@@ -262,6 +386,15 @@ torch::Tensor File::read(const std::string& name) const {
                   "use another copy, or resume from an older checkpoint");
   }
   return dtype == torch::kBool ? tensor.to(torch::kBool) : tensor;
+}
+
+torch::Tensor File::read_scalar(const std::string& name) const {
+  torch::Tensor value = read(name);
+  if (value.dim() != 0) {
+    throw IoError(path_ + ": dataset '" + name + "' has shape " + c10::str(value.sizes()) + ", expected a scalar",
+                  "the file is damaged or was not written by rave");
+  }
+  return value;
 }
 
 Handle File::create_dataset(const std::string& name, hid_t type, hid_t space, hid_t properties) {
@@ -307,6 +440,8 @@ std::vector<std::string> File::read_strings(const std::string& name) const {
   Handle file_type(H5Dget_type(dataset.get()));
   if (H5Tget_class(file_type.get()) != H5T_STRING) throw IoError(path_ + ": dataset '" + name + "' is not text");
   Handle space(H5Dget_space(dataset.get()));
+  // At least one stored byte per string, whatever the kind of string.
+  check_stored_size(dataset.get(), name, element_count(dims_of(space.get())), 1);
   const hssize_t count = H5Sget_simple_extent_npoints(space.get());
   std::vector<std::string> values;
   if (H5Tis_variable_str(file_type.get()) > 0) {
@@ -401,6 +536,26 @@ std::string File::attribute_string(const std::string& object, const std::string&
   return buffer.substr(0, strnlen(buffer.c_str(), width));
 }
 
+std::vector<std::string> File::attribute_strings(const std::string& object, const std::string& name) const {
+  Handle attribute = open_attribute(object, name);
+  Handle file_type(H5Aget_type(attribute.get()));
+  if (H5Tget_class(file_type.get()) != H5T_STRING || H5Tis_variable_str(file_type.get()) <= 0) {
+    throw IoError(path_ + ": attribute '" + name + "' on '" + object + "' is not a list of strings");
+  }
+  Handle space(H5Aget_space(attribute.get()));
+  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  if (count < 0) fail("cannot read attribute", object + "@" + name);
+  std::vector<char*> raw(size_t(count), nullptr);
+  Handle memory_type = utf8_string_type();
+  if (count > 0 && H5Aread(attribute.get(), memory_type.get(), raw.data()) < 0) {
+    fail("cannot read attribute", object + "@" + name);
+  }
+  std::vector<std::string> values;
+  for (char* s : raw) values.emplace_back(s ? s : "");
+  if (count > 0) H5Dvlen_reclaim(memory_type.get(), space.get(), H5P_DEFAULT, raw.data());
+  return values;
+}
+
 int64_t File::attribute_int(const std::string& object, const std::string& name) const {
   Handle attribute = open_attribute(object, name);
   int64_t value = 0;
@@ -415,12 +570,17 @@ double File::attribute_double(const std::string& object, const std::string& name
   return value;
 }
 
-void File::write_attribute(const std::string& object, const std::string& name, hid_t type, const void* data) {
+void File::write_attribute(const std::string& object, const std::string& name, hid_t type, const void* data,
+                           std::optional<hsize_t> length) {
   Handle owner = open_object(object);
   if (H5Aexists(owner.get(), name.c_str()) > 0) H5Adelete(owner.get(), name.c_str());
-  Handle space(H5Screate(H5S_SCALAR));
+  Handle space(length ? H5Screate_simple(1, &*length, nullptr) : H5Screate(H5S_SCALAR));
   Handle attribute(H5Acreate2(owner.get(), name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT));
-  if (!attribute.valid() || H5Awrite(attribute.get(), type, data) < 0) fail("cannot write attribute", object + "@" + name);
+  // An empty list has nothing to write (and HDF5 refuses the empty buffer).
+  const bool empty = length && *length == 0;
+  if (!attribute.valid() || (!empty && H5Awrite(attribute.get(), type, data) < 0)) {
+    fail("cannot write attribute", object + "@" + name);
+  }
 }
 
 void File::set_attribute(const std::string& object, const std::string& name, const std::string& value) {

@@ -35,7 +35,9 @@ const std::string& required_welllit(const TrainerOptions& options) {
   return options.welllit;
 }
 
-int64_t integer(const io::Checkpoint& c, const std::string& name) { return c.at("clip_lit/" + name).item<int64_t>(); }
+int64_t integer(const io::Checkpoint& c, const std::string& name) {
+  return c.at("clip_lit/" + name, io::kScalarShape).item<int64_t>();
+}
 
 }  // namespace
 

@@ -36,7 +36,12 @@ void load_adam_state(torch::optim::Adam& optimizer, const torch::OrderedDict<std
         throw IoError(source + ": optimizer state '" + std::string(kind) + name + "' is missing or mis-shaped");
       }
     }
-    entry->step(state.at("step/" + name).item<int64_t>());
+    const torch::Tensor& step = state.at("step/" + name);
+    if (step.dim() != 0) {
+      throw IoError(source + ": optimizer state 'step/" + name + "' has shape " + c10::str(step.sizes()) +
+                    ", expected a scalar");
+    }
+    entry->step(step.item<int64_t>());
     entry->exp_avg(state.at("exp_avg/" + name).to(item.value().device()).clone());
     entry->exp_avg_sq(state.at("exp_avg_sq/" + name).to(item.value().device()).clone());
     states[core::optimizer_state_key(item.value())] = std::move(entry);

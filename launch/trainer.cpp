@@ -195,7 +195,9 @@ void Trainer::resume(const std::string& path) {
   guidance_->load_state(checkpoint.group("guidance"), path);
   if (clip_lit_) clip_lit_->restore(checkpoint);
 
-  const auto value = [&](const std::string& name) { return checkpoint.at("trainer/" + name).item<int64_t>(); };
+  const auto value = [&](const std::string& name) {
+    return checkpoint.at("trainer/" + name, io::kScalarShape).item<int64_t>();
+  };
   // Checkpoints written before these were recorded: no extension counted yet, no re-initialisation pending.
   const auto optional_value = [&](const std::string& name) {
     return checkpoint.tensors.count("trainer/" + name) ? value(name) : int64_t(0);
@@ -208,14 +210,15 @@ void Trainer::resume(const std::string& path) {
   state.extensions = optional_value("extensions");
   state.reconstruction_steps = value("reconstruction_steps");
   state.steps_since_reinit = value("steps_since_reinit");
-  state.best = checkpoint.at("trainer/best").item<double>();
+  state.best = checkpoint.at("trainer/best", io::kScalarShape).item<double>();
   const torch::Tensor window = checkpoint.at("trainer/window").to(torch::kFloat64).contiguous();
   state.window.assign(window.data_ptr<double>(), window.data_ptr<double>() + window.numel());
   state.window_position = value("window_position");
   schedule_.restore(state);
   reinitialisations_ = value("reinitialisations");
   reinitialisation_pending_ = optional_value("reinitialisation_pending") != 0;
-  sampler_state_ = {checkpoint.at("sampler/epoch").item<int64_t>(), checkpoint.at("sampler/position").item<int64_t>()};
+  sampler_state_ = {checkpoint.at("sampler/epoch", io::kScalarShape).item<int64_t>(),
+                    checkpoint.at("sampler/position", io::kScalarShape).item<int64_t>()};
   if (checkpoint.world_size != context_.world_size()) {
     sampler_state_ = dist::reshard(sampler_state_, int(checkpoint.world_size), context_.world_size(),
                                    int64_t(io::list_images(options_.backlit).size()));

@@ -211,6 +211,14 @@ void load_enhancer_state(Enhancer& enhancer, const std::map<std::string, torch::
       throw IoError(source + ": enhancer tensor '" + item.key() + "' has shape " + c10::str(found->second.sizes()) +
                     ", expected " + c10::str(item.value().sizes()));
     }
+    // A diverged run's weights: enhancing with them writes black images without a word, resuming continues a
+    // broken run.
+    const int64_t non_finite = found->second.numel() - torch::isfinite(found->second).sum().item<int64_t>();
+    if (non_finite > 0) {
+      throw IoError(source + ": enhancer tensor '" + item.key() + "' holds " + std::to_string(non_finite) +
+                        " NaN or infinite values",
+                    "the training diverged before this file was written; use an earlier checkpoint");
+    }
     item.value().copy_(found->second);
   }
 }

@@ -7,9 +7,9 @@
 
 #include "dist/error.h"
 #include "io/checkpoint.h"
+#include "io/sha256.h"
 #include "io/torch_zip.h"
 #include "launch/commands/all.h"
-#include "models/clip/checksum.h"
 #include "models/enhancer.h"
 
 namespace rave::launch {
@@ -40,7 +40,7 @@ int run(const Invocation& invocation) {
   checkpoint.method = "imported";
   checkpoint.stage = "published";
   checkpoint.config = invocation.config_ini;
-  checkpoint.source = std::filesystem::path(from).filename().string() + " (sha256 " + models::sha256_file(from) + ")";
+  checkpoint.source = std::filesystem::path(from).filename().string() + " (sha256 " + io::sha256_file(from) + ")";
   models::store_enhancer(checkpoint, enhancer);
   checkpoint.write(to);
 

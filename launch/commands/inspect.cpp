@@ -1,7 +1,9 @@
 // rave inspect: summary of a checkpoint or residual file: what it is (format, method, step, stage, world
 // size, configuration), what it holds (parameter count, the cond* padding it was trained with and the one rave
-// enhance uses, residual norm and tau) and whether every dataset reads back with a valid checksum. Exit code 1
-// when a dataset fails its checksum or the file is invalid.
+// enhance uses, residual norm and tau) and what was verified: the whole-file SHA-256 and length of rave's header
+// and the manifest (io::h5::File::open refuses a file failing either), and every dataset read back with a valid
+// checksum. Exit code 1 when anything fails, the enhancer's weights hold NaN or infinite values, or the file is
+// invalid.
 #include <nlohmann/json.hpp>
 
 #include <cstring>
@@ -54,7 +56,8 @@ Json read_attributes(const io::h5::File& file, const std::vector<Attribute>& att
 }
 
 // Reads every dataset, which verifies every checksum: HDF5 the Fletcher-32 filter of arrays, io::h5 the CRC-32 of
-// scalars. A file whose objects cannot all be listed fails before (damaged metadata).
+// scalars. A file whose objects cannot all be listed fails before (damaged metadata); what open() verified, the
+// whole-file hash and the manifest, is recorded beside.
 Json verify_datasets(const io::h5::File& file) {
   Json failures = Json::array();
   int64_t checksummed = 0;
@@ -71,7 +74,9 @@ Json verify_datasets(const io::h5::File& file) {
       failures.push_back(Json{{"dataset", name}, {"error", e.what()}});
     }
   }
-  return {{"ok", failures.empty()}, {"datasets", names.size()}, {"with_checksum", checksummed},
+  return {{"ok", failures.empty()},          {"whole_file_sha256", file.sealed()},
+          {"manifest", file.has_manifest()},  {"datasets", names.size()},
+          {"with_checksum", checksummed},     {"attributes", file.attribute_count()},
           {"failures", failures}};
 }
 
@@ -92,10 +97,19 @@ Json checkpoint_contents(const std::string& path) {
               {"training_padding", checkpoint.enhancer_padding},
               {"enhance_padding", models::kEvaluationPadding},
               {"groups", groups}};
+  // A diverged run's weights: rave enhance and resume refuse them (models::load_enhancer_state), so inspect fails too.
+  Json non_finite = Json::object();
+  for (const auto& [name, tensor] : enhancer) {
+    const int64_t count = tensor.numel() - torch::isfinite(tensor).sum().item<int64_t>();
+    if (count > 0) non_finite[name] = count;
+  }
+  if (!non_finite.empty()) out["non_finite_values"] = non_finite;
   if (checkpoint.tensors.count("guidance/residual")) {
     out["residual_norm"] = checkpoint.tensors.at("guidance/residual").norm().item<double>();
   }
-  if (checkpoint.tensors.count("guidance/tau")) out["tau"] = checkpoint.tensors.at("guidance/tau").item<double>();
+  if (checkpoint.tensors.count("guidance/tau")) {
+    out["tau"] = checkpoint.at("guidance/tau", io::kScalarShape).item<double>();
+  }
   return out;
 }
 
@@ -162,9 +176,18 @@ void print_text(const Json& summary, std::ostream& out) {
     out << key << std::string(key.size() < 17 ? 17 - key.size() : 1, ' ') << text << "\n";
   }
   const Json& checks = summary["checksums"];
+  const bool sealed = checks["whole_file_sha256"];
+  out << "whole-file hash  "
+      << (sealed ? "ok (SHA-256 and length of every byte after rave's header)"
+                 : "none (written by another tool or an older rave: only the datasets' own checksums are verified)")
+      << "\n";
+  out << "manifest         "
+      << (checks["manifest"] ? "complete (" + checks["datasets"].dump() + " datasets, each present)" : "none") << "\n";
   out << "checksums        "
       << (checks["ok"] ? "ok" : "FAILED") << " (" << checks["datasets"] << " datasets read, "
       << checks["with_checksum"] << " with a checksum)\n";
+  out << "attributes       " << checks["attributes"]
+      << (sealed ? " (covered by the whole-file hash)" : " (no checksum without the whole-file hash)") << "\n";
   for (const auto& failure : checks["failures"]) out << "  " << failure["error"].get<std::string>() << "\n";
   if (summary.contains("provenance")) print_provenance(summary["provenance"], out);
   if (summary.contains("config") && !summary["config"].get<std::string>().empty()) {
@@ -182,7 +205,7 @@ int run(const Invocation& invocation) {
   } else {
     print_text(summary, std::cout);
   }
-  return summary["checksums"]["ok"] ? 0 : 1;
+  return summary["checksums"]["ok"] && !summary.contains("non_finite_values") ? 0 : 1;
 }
 
 }  // namespace

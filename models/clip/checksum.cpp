@@ -1,15 +1,11 @@
-// SHA-256 through OpenSSL's EVP interface, and the table of OpenAI's published CLIP file hashes.
+// The table of OpenAI's published CLIP file hashes, checked with io::sha256_file.
 #include "models/clip/checksum.h"
 
-#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <fstream>
-#include <memory>
-#include <vector>
 
-#include "dist/error.h"
+#include "io/sha256.h"
 
 namespace rave::models {
 namespace {
@@ -34,31 +30,6 @@ constexpr KnownFile kKnownFiles[] = {
 
 }  // namespace
 
-std::string sha256_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("cannot open " + path + " to compute its SHA-256", "check the path and its permissions");
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1) {
-    throw Error("OpenSSL could not start a SHA-256 digest", "check the OpenSSL installation");
-  }
-  std::vector<char> buffer(1 << 20);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    EVP_DigestUpdate(context.get(), buffer.data(), static_cast<std::size_t>(in.gcount()));
-  }
-  if (in.bad()) throw IoError("error while reading " + path + " for its SHA-256", "check the disk and the file");
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_DigestFinal_ex(context.get(), digest, &size);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < size; ++i) {
-    out.push_back(hex[digest[i] >> 4]);
-    out.push_back(hex[digest[i] & 15]);
-  }
-  return out;
-}
-
 std::string known_sha256(const std::string& file_name) {
   for (const KnownFile& file : kKnownFiles) {
     if (file_name == file.name) return file.sha256;
@@ -69,7 +40,7 @@ std::string known_sha256(const std::string& file_name) {
 bool check_known_sha256(const std::string& path) {
   const std::string expected = known_sha256(std::filesystem::path(path).filename().string());
   if (expected.empty()) return true;
-  const std::string actual = sha256_file(path);
+  const std::string actual = io::sha256_file(path);
   if (actual == expected) {
     spdlog::debug("{}: SHA-256 matches OpenAI's published {}", path, expected);
     return true;

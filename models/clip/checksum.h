@@ -6,9 +6,6 @@
 
 namespace rave::models {
 
-// SHA-256 of a file as lower-case hex. Throws IoError when it cannot be read.
-std::string sha256_file(const std::string& path);
-
 // The published SHA-256 for an OpenAI file name ("ViT-B-32.pt", "RN101.pt", ...), or "" for any other name.
 std::string known_sha256(const std::string& file_name);
 

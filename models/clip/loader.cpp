@@ -11,6 +11,7 @@
 
 #include "dist/error.h"
 #include "io/h5.h"
+#include "io/h5_seal.h"
 #include "models/clip/checksum.h"
 
 namespace rave::models {
@@ -33,10 +34,10 @@ enum class FileKind { kZip, kHdf5, kOther };
 FileKind file_kind(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError("cannot open the CLIP model " + path, kFileHint);
-  char magic[8] = {};
+  char magic[16] = {};
   in.read(magic, sizeof(magic));
   if (in.gcount() >= 4 && std::equal(magic, magic + 4, "PK\x03\x04")) return FileKind::kZip;
-  if (in.gcount() == 8 && std::equal(magic, magic + 8, "\x89HDF\r\n\x1a\n")) return FileKind::kHdf5;
+  if (io::h5::starts_like_hdf5(magic, size_t(in.gcount()))) return FileKind::kHdf5;
   return FileKind::kOther;
 }
 

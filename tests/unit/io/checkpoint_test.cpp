@@ -19,6 +19,7 @@
 #include "dist/error.h"
 #include "io/h5.h"
 #include "rave/version.h"
+#include "tests/support/h5_damage.h"
 #include "tests/support/test_support.h"
 
 namespace rave::io {
@@ -63,14 +64,8 @@ std::string error_of(const std::function<void()>& action) {
   return "(no error)";
 }
 
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), std::streamsize(bytes.size()));
-}
+using test::read_file;
+using test::write_file;
 
 TEST(Checkpoint, RoundTripIsBitIdentical) {
   test::ScratchDir dir;
@@ -126,6 +121,9 @@ TEST(Checkpoint, GroupsAndCheckedAccess) {
   EXPECT_EQ(error_of([&] { c.at("guidance/v_pos"); }), "run/c.h5: missing dataset '/guidance/v_pos'");
   EXPECT_EQ(error_of([&] { c.at("guidance/residual", std::vector<int64_t>{768}); }),
             "run/c.h5: dataset '/guidance/residual' has shape [512], expected [768]");
+  EXPECT_EQ(error_of([&] { c.at("guidance/residual", kScalarShape); }),
+            "run/c.h5: dataset '/guidance/residual' has shape [512], expected a scalar");
+  EXPECT_EQ(c.at("guidance/tau", kScalarShape).item<double>(), 0.25);
 }
 
 TEST(Checkpoint, RefusesForeignNewerAndIncompleteFiles) {
@@ -147,12 +145,14 @@ TEST(Checkpoint, RefusesForeignNewerAndIncompleteFiles) {
             std::string::npos);
 
   sample(5).write(path("newer.h5"));
-  // Attributes rewritten in place: a file from a future rave, and one that lost an attribute.
+  // Attributes rewritten in place, and the header recomputed: a file from a future rave, and one that lost an
+  // attribute.
   const auto restamp = [&](const std::string& name, const std::function<void(hid_t)>& edit) {
     const hid_t file = H5Fopen(path(name).c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
     ASSERT_GE(file, 0);
     edit(file);
     H5Fclose(file);
+    test::reseal(path(name));
   };
   restamp("newer.h5", [](hid_t file) {
     const int64_t version = kCheckpointFormatVersion + 1;
@@ -178,26 +178,64 @@ TEST(Checkpoint, DetectsCorruptedAndTruncatedFiles) {
   test::ScratchDir dir;
   const std::string path = (dir / "c.h5").string();
   sample(8, 1234.5678f).write(path);
-  const std::string bytes = read_bytes(path);
+  const std::string bytes = read_file(path);
 
-  // One flipped bit inside enhancer/cond1.weight (found by its value's byte pattern).
-  std::string corrupted = bytes;
-  const float value = 1234.5678f;
-  const size_t at = corrupted.find(std::string(reinterpret_cast<const char*>(&value), sizeof value));
-  ASSERT_NE(at, std::string::npos);
-  corrupted[at + 2] ^= 0x01;
-  write_bytes(path, corrupted);
-  const std::string error = error_of([&] { Checkpoint::read(path); });
+  EXPECT_TRUE(h5::File::open(path).checksummed("optimizer/enhancer/step"));  // 0-d: its CRC-32 attribute
+  EXPECT_TRUE(h5::File::open(path).checksummed("enhancer/cond1.weight"));
+  // One flipped bit inside enhancer/cond1.weight (found by its value's byte pattern): the whole-file hash, and
+  // without rave's header (an older rave's file) the dataset's Fletcher-32.
+  test::flip_value(path, 1234.5678f, 2);
+  std::string error = error_of([&] { Checkpoint::read(path); });
+  EXPECT_EQ(error.rfind(path + ": damaged: the SHA-256", 0), 0u) << error;
+  test::strip_header(path);
+  error = error_of([&] { Checkpoint::read(path); });
   EXPECT_NE(error.find(path), std::string::npos) << error;
   EXPECT_NE(error.find("enhancer/cond1.weight"), std::string::npos) << error;
   EXPECT_NE(error.find("Fletcher32"), std::string::npos) << error;
-  EXPECT_TRUE(h5::File::open(path).checksummed("optimizer/enhancer/step"));  // 0-d: its CRC-32 attribute
-  EXPECT_TRUE(h5::File::open(path).checksummed("enhancer/cond1.weight"));
 
   for (const size_t size : {bytes.size() / 2, bytes.size() - 1, size_t(100)}) {
-    write_bytes(path, bytes.substr(0, size));
-    EXPECT_NE(error_of([&] { Checkpoint::read(path); }).find(path), std::string::npos) << "truncated to " << size;
+    write_file(path, bytes.substr(0, size));
+    error = error_of([&] { Checkpoint::read(path); });
+    EXPECT_EQ(error.rfind(path + ": truncated: " + std::to_string(size) + " bytes", 0), 0u) << error;
   }
+}
+
+// Issue 19: damage the per-dataset checksums let through, or reported as something else, is refused by the
+// whole-file hash before HDF5 parses the file: (a) an attribute's value (the seed), (b) the metadata saying where a
+// dataset's data lies (its chunk pointing at another dataset's chunk of the same shape, whose Fletcher-32 is
+// valid, or at none: read as zeros) and an object header, (c) the raw data of a large dataset, (d) a truncation.
+TEST(Checkpoint, RefusesDamageThatDatasetChecksumsMiss) {
+  test::ScratchDir dir;
+  const std::string path = (dir / "c.h5").string();
+  Checkpoint written = sample(8);
+  written.seed = 0x0123456789abcdef;
+  written.tensors["enhancer/big"] = torch::full({1 << 20}, 1234.5678f);
+  for (const auto& damage : test::checkpoint_damages(written.seed, 1234.5678f)) {
+    written.write(path);
+    damage.apply(path);
+    const std::string error = error_of([&] { Checkpoint::read(path); });
+    EXPECT_TRUE(error.rfind(path + ": damaged: the SHA-256", 0) == 0 || error.rfind(path + ": truncated: ", 0) == 0)
+        << damage.what << ": " << error;
+  }
+}
+
+// A dataset whose dimensions claim 2^40 elements in a checkpoint without rave's header (an older rave's) is
+// damage named with the file and the dataset, not an allocation failure.
+TEST(Checkpoint, RefusesADatasetClaimingMoreThanTheFileHolds) {
+  test::ScratchDir dir;
+  const std::string path = (dir / "c.h5").string();
+  sample(9).write(path);
+  test::strip_header(path);
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  H5Adelete(file, "manifest");  // as an older rave wrote it
+  const hsize_t huge = hsize_t(1) << 40;
+  const hid_t space = H5Screate_simple(1, &huge, nullptr);
+  H5Dclose(H5Dcreate2(file, "enhancer/huge", H5T_NATIVE_FLOAT, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  H5Sclose(space);
+  H5Fclose(file);
+  const std::string error = error_of([&] { Checkpoint::read(path); });
+  EXPECT_EQ(error.rfind(path + ": dataset 'enhancer/huge' claims 1099511627776 elements", 0), 0u) << error;
 }
 
 // A writer killed (SIGKILL) at any moment of a write leaves a complete checkpoint at the path: the old one

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <iterator>
 
 #include "dist/error.h"
+#include "io/h5_seal.h"
+#include "io/sha256.h"
+#include "tests/support/h5_damage.h"
 #include "tests/support/test_support.h"
 
 namespace rave::io::h5 {
@@ -97,6 +99,8 @@ TEST(H5, ErrorsNameTheFileAndTheObject) {
             std::string::npos);
 }
 
+// The per-dataset checksums guard files without rave's header (older rave, other tools): rave's own files are
+// stripped of it here to reach them.
 TEST(H5, ChecksumDetectsACorruptedDataset) {
   test::ScratchDir dir;
   const auto path = (dir / "c.h5").string();
@@ -105,15 +109,8 @@ TEST(H5, ChecksumDetectsACorruptedDataset) {
     file.write("w", torch::full({64}, 1234.5678f));
     file.close();
   }
-  // Flip one bit inside the stored values (found by their byte pattern).
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  in.close();
-  const float value = 1234.5678f;
-  const auto at = bytes.find(std::string(reinterpret_cast<const char*>(&value), sizeof value));
-  ASSERT_NE(at, std::string::npos);
-  bytes[at + 1] ^= 0x10;
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  test::strip_header(path);
+  test::flip_value(path, 1234.5678f, 1, 0x10);  // one bit inside the stored values
   const File file = File::open(path);
   const std::string error = error_of([&] { file.read("w"); });
   EXPECT_NE(error.find("cannot read dataset 'w'"), std::string::npos) << error;
@@ -131,14 +128,9 @@ TEST(H5, ChecksumDetectsACorruptedScalar) {
     file.write("guidance/tau", torch::tensor(tau, torch::kFloat64));
     file.close();
   }
+  test::strip_header(path);
   EXPECT_EQ(File::open(path).read("guidance/tau").item<double>(), tau);
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  in.close();
-  const auto at = bytes.find(std::string(reinterpret_cast<const char*>(&tau), sizeof tau));
-  ASSERT_NE(at, std::string::npos);
-  bytes[at + 7] ^= 0x01;  // the exponent's low bit: tau halves
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  test::flip_value(path, tau, 7);  // the exponent's low bit: tau halves
   const File file = File::open(path);
   const std::string error = error_of([&] { file.read("guidance/tau"); });
   EXPECT_NE(error.find("dataset 'guidance/tau' fails its checksum (CRC-32)"), std::string::npos) << error;
@@ -181,6 +173,139 @@ TEST(H5, ReadsTheH5pyWrittenFixtures) {
   const auto inputs = reference.read_strings("inputs/names");
   ASSERT_EQ(inputs.size(), 4u);
   EXPECT_EQ(inputs[3], "constant_gray_128");
+}
+
+std::string write_sample(const test::ScratchDir& dir, const std::string& name) {
+  const auto path = (dir / name).string();
+  File file = File::create(path);
+  file.write("a", torch::full({256}, 1234.5678f));
+  file.write("group/b", torch::arange(16, torch::kFloat32));
+  file.write("group/tau", torch::tensor(0.25, torch::kFloat64));
+  file.write_strings("names", {"x", "y"});
+  file.set_attribute("/", "step", int64_t(0x0123456789abcdef));
+  file.close();
+  return path;
+}
+
+// The userblock holds rave's header (io/h5_seal): the length and SHA-256 of what follows, HDF5 data from byte 512.
+TEST(H5Seal, HeaderRecordsLengthAndHashAndToolsStillReadTheFile) {
+  test::ScratchDir dir;
+  const auto path = write_sample(dir, "s.h5");
+  const std::string bytes = test::read_file(path);
+  const std::string expected = "rave-hdf5 1\nlength " + std::to_string(bytes.size()) + "\nsha256 " +
+                               sha256_file(path, kSealSize) + "\n";
+  EXPECT_EQ(bytes.substr(0, expected.size()), expected);
+  EXPECT_EQ(bytes.compare(kSealSize, 8, kHdf5Signature, 8), 0);
+  const File file = File::open(path);
+  EXPECT_TRUE(file.sealed());
+  EXPECT_TRUE(file.has_manifest());
+  EXPECT_EQ(file.attribute_strings("/", "manifest"), (std::vector<std::string>{"a", "group/b", "group/tau", "names"}));
+  EXPECT_EQ(file.attribute_count(), 3);  // step, manifest, and tau's crc32
+  EXPECT_EQ(file.attribute_int("/", "step"), 0x0123456789abcdef);
+  if (!test::run_command("command -v h5ls").output.empty()) {
+    const std::string listing = test::run_command("h5ls -r " + path).output;
+    EXPECT_NE(listing.find("/group/b                 Dataset {16}"), std::string::npos) << listing;
+  }
+}
+
+// Every kind of damage is refused by open(), before HDF5 parses the file, naming the file and what failed.
+TEST(H5Seal, RefusesDamagedTruncatedAndExtendedFiles) {
+  test::ScratchDir dir;
+  const auto error_at_open = [&](const std::function<void(const std::string&)>& damage) {
+    const auto path = write_sample(dir, "d.h5");
+    damage(path);
+    const std::string error = error_of([&] { File::open(path); });
+    EXPECT_EQ(error.rfind(path + ": ", 0), 0u) << error;
+    return error;
+  };
+  const auto contains = [](const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+  };
+  // (a) an attribute's value, (c) a dataset's raw data.
+  for (const auto& damaged :
+       {error_at_open([](const std::string& p) { test::flip_value(p, int64_t(0x0123456789abcdef)); }),
+        error_at_open([](const std::string& p) { test::flip_value(p, 1234.5678f); })}) {
+    EXPECT_TRUE(contains(damaged, "damaged: the SHA-256 of its content differs")) << damaged;
+  }
+  // (b) the chunk address of a dataset: pointing at another dataset's chunk, or at none (read as zeros).
+  std::string error = error_at_open([](const std::string& p) { test::redirect_chunk(p, "a", HADDR_UNDEF); });
+  EXPECT_TRUE(contains(error, "damaged: the SHA-256")) << error;
+  error = error_at_open([](const std::string& p) { test::damage_object_header(p, "group/b"); });
+  EXPECT_TRUE(contains(error, "damaged: the SHA-256")) << error;
+  // (d) truncated, extended.
+  error = error_at_open([](const std::string& p) { test::truncate_file(p, test::read_file(p).size() - 1); });
+  EXPECT_TRUE(contains(error, "truncated: ")) << error;
+  EXPECT_TRUE(contains(error, "bytes, rave wrote ")) << error;
+  error = error_at_open([](const std::string& p) { test::truncate_file(p, 100); });
+  EXPECT_TRUE(contains(error, "truncated: 100 bytes, shorter than rave's header")) << error;
+  error = error_at_open([](const std::string& p) { test::write_file(p, test::read_file(p) + "x"); });
+  EXPECT_TRUE(contains(error, "extended: ")) << error;
+  // The header itself: any byte of it, its first byte, a newer version.
+  error = error_at_open([](const std::string& p) { test::flip_byte(p, 300); });  // its NUL padding
+  EXPECT_TRUE(contains(error, "damaged header")) << error;
+  error = error_at_open([](const std::string& p) { test::flip_byte(p, 0, 0x20); });
+  EXPECT_TRUE(contains(error, "its HDF5 data starts at byte 512 after a block that is not rave's header")) << error;
+  error = error_at_open([](const std::string& p) { test::flip_byte(p, 10, 0x03); });  // "1" -> "2"
+  EXPECT_TRUE(contains(error, "written by a newer rave (header version 2")) << error;
+}
+
+TEST(H5Seal, FilesWithoutTheHeaderStillOpen) {
+  test::ScratchDir dir;
+  const auto path = write_sample(dir, "plain.h5");
+  test::strip_header(path);
+  const File file = File::open(path);
+  EXPECT_FALSE(file.sealed());
+  EXPECT_TRUE(torch::equal(file.read("group/b"), torch::arange(16, torch::kFloat32)));
+  EXPECT_EQ(file.read_strings("names"), (std::vector<std::string>{"x", "y"}));
+}
+
+// A dataset removed after the writer closed the file: with the header recomputed (a consistent edit) only the
+// manifest shows it; without that, the header already refuses the file.
+TEST(H5Seal, ManifestRefusesADeletedDataset) {
+  test::ScratchDir dir;
+  const auto path = write_sample(dir, "m.h5");
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  EXPECT_GE(H5Ldelete(file, "group/b", H5P_DEFAULT), 0);
+  H5Fclose(file);
+  EXPECT_NE(error_of([&] { File::open(path); }).find("damaged: the SHA-256"), std::string::npos);
+  test::reseal(path);
+  const std::string error = error_of([&] { File::open(path); });
+  EXPECT_EQ(error, path + ": the file's datasets differ from the manifest rave wrote with them: missing 'group/b'");
+}
+
+// A file without rave's header whose metadata is damaged: the traversal stops at the object it cannot open, and the
+// file is refused instead of listing what could be reached.
+TEST(H5Seal, TraversalFailsOnDamagedMetadata) {
+  test::ScratchDir dir;
+  const auto path = write_sample(dir, "t.h5");
+  test::strip_header(path);
+  test::damage_object_header(path, "group/b");
+  const std::string error = error_of([&] { File::open(path); });
+  EXPECT_NE(error.find(path + ": cannot list every object below '/'"), std::string::npos) << error;
+}
+
+// Dimensions from the file are checked against the data it stores: 2^40 elements are an IoError naming the file
+// and the dataset, not an allocation of 4 TiB.
+TEST(H5, ClaimedDimensionsBeyondTheStoredDataAreDamage) {
+  test::ScratchDir dir;
+  const auto path = (dir / "huge.h5").string();
+  const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  const hsize_t huge = hsize_t(1) << 40;
+  const hid_t space = H5Screate_simple(1, &huge, nullptr);
+  H5Dclose(H5Dcreate2(file, "numbers", H5T_NATIVE_FLOAT, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  const hid_t text = H5Tcopy(H5T_C_S1);
+  H5Tset_size(text, H5T_VARIABLE);
+  H5Dclose(H5Dcreate2(file, "names", text, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  H5Tclose(text);
+  H5Sclose(space);
+  H5Fclose(file);
+  const File opened = File::open(path);
+  EXPECT_EQ(error_of([&] { opened.read("numbers"); }),
+            path + ": dataset 'numbers' claims 1099511627776 elements of 4 bytes, but the file stores 0 bytes for it: "
+                   "the file is damaged");
+  EXPECT_NE(error_of([&] { opened.read_strings("names"); }).find("dataset 'names' claims 1099511627776 elements"),
+            std::string::npos);
 }
 
 }  // namespace

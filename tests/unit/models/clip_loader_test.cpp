@@ -9,6 +9,7 @@
 
 #include "dist/error.h"
 #include "io/h5.h"
+#include "io/sha256.h"
 #include "models/clip/checksum.h"
 #include "models/clip/loader.h"
 #include "tests/support/test_support.h"
@@ -131,7 +132,7 @@ TEST(ClipLoader, ArchiveDropsIntegerEntriesAndUpcasts) {
 TEST(ClipChecksum, Sha256AndKnownNames) {
   test::ScratchDir dir;
   std::ofstream(dir / "abc.txt") << "abc";
-  EXPECT_EQ(sha256_file((dir / "abc.txt").string()),
+  EXPECT_EQ(io::sha256_file((dir / "abc.txt").string()),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(known_sha256("ViT-B-32.pt"), "40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af");
   EXPECT_EQ(known_sha256("RN101.pt"), "8fa8567bab74a42d41c5915025a8e4538c3bdbe8804a470a72f30b0d94fab599");

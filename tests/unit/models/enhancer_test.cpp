@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <limits>
+
 #include "dist/error.h"
 #include "io/h5.h"
 #include "io/image.h"
@@ -155,6 +157,22 @@ TEST(Enhancer, LoadRejectsWrongStates) {
   }
   state.erase("condx.bias");
   EXPECT_THROW(load_enhancer_state(enhancer, state, "x.pth"), IoError);
+}
+
+// A diverged run's weights made rave enhance write black images without a word.
+TEST(Enhancer, LoadRefusesNonFiniteWeights) {
+  Enhancer enhancer;
+  for (const float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    auto state = enhancer_state(enhancer);
+    state["cond1.weight"] = state["cond1.weight"].clone();
+    state["cond1.weight"].view(-1)[5] = bad;
+    try {
+      load_enhancer_state(enhancer, state, "run/c.h5");
+      FAIL() << bad << " accepted";
+    } catch (const IoError& e) {
+      EXPECT_EQ(std::string(e.what()), "run/c.h5: enhancer tensor 'cond1.weight' holds 1 NaN or infinite values");
+    }
+  }
 }
 
 // The checkpoint records the training padding; loading builds the network with the padding asked for, which
