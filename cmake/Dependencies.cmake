@@ -31,14 +31,11 @@ else()
   target_include_directories(rave_opencv SYSTEM INTERFACE ${OPENCV_INCLUDE_DIR})
 endif()
 
-# libpng and libjpeg: the image codec of a RAVE_OPENCV_IMGCODECS=OFF build (io/image_codec_png_jpeg.cpp). Other
-# builds use them only for the unit test that compares that codec with OpenCV's, skipped without them.
-if(RAVE_OPENCV_IMGCODECS)
-  find_package(PNG QUIET)
-  find_package(JPEG QUIET)
-else()
-  find_package(PNG REQUIRED)
-  find_package(JPEG REQUIRED)
+# libpng and libjpeg: the image codec of a RAVE_OPENCV_IMGCODECS=OFF build (io/image_codec_png_jpeg.cpp), and the
+# JPEG decoder of every build.
+find_package(PNG REQUIRED)
+find_package(JPEG REQUIRED)
+if(NOT RAVE_OPENCV_IMGCODECS)
   message(STATUS "rave: images through libpng and libjpeg (RAVE_OPENCV_IMGCODECS=OFF): PNG and JPEG only")
 endif()
 

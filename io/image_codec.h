@@ -1,9 +1,11 @@
 // Image files in memory <-> OpenCV matrices, from one of two codecs chosen at configure time (RAVE_OPENCV_IMGCODECS):
 //   opencv_codec    OpenCV's imgcodecs: PNG, JPEG, BMP, TIFF, WebP. The default. Debian's library pulls GDAL, GDCM
 //                   and OpenEXR (about 200 MiB), too much for a machine that gets rave's libraries carried to it.
+//                   It decodes JPEGs through png_jpeg_codec, which rejects damaged data OpenCV would fill with grey.
 //   png_jpeg_codec  libpng and libjpeg directly: PNG and JPEG only, decoded the way OpenCV 4.6 decodes them (the
 //                   same library calls, the same EXIF orientation rules), so both codecs give the same pixels.
-// io::codec names the one this build uses; a unit test compares the two where both are present.
+//                   Compiled into every build.
+// io::codec names the one this build uses; a unit test compares png_jpeg_codec with OpenCV's own decoding.
 #pragma once
 
 #include <cstdint>

@@ -9,7 +9,12 @@ bool reads(ImageFormat format) { return format != ImageFormat::unknown; }
 
 const char* formats() { return "PNG, JPEG, BMP, TIFF and WebP"; }
 
-DecodedImage decode(const std::vector<std::uint8_t>& bytes, ImageFormat, ExifOrientation orientation) {
+DecodedImage decode(const std::vector<std::uint8_t>& bytes, ImageFormat format, ExifOrientation orientation) {
+  // JPEGs go through libjpeg directly: OpenCV's decoder lets libjpeg print its warnings about damaged data and
+  // returns the image with the undecodable pixels grey, so a file cut mid-scan and closed with an end-of-image
+  // marker would be trained on. The libjpeg codec makes the calls OpenCV makes (same pixels, image_codec_test) and
+  // turns those warnings into an error; validating the stream before imdecode would decode every JPEG twice.
+  if (format == ImageFormat::jpeg) return png_jpeg_codec::decode(bytes, format, orientation);
   // IMREAD_COLOR converts grey, palette, alpha and CMYK to 3 channels and applies the EXIF orientation unless
   // IMREAD_IGNORE_ORIENTATION; IMREAD_ANYDEPTH keeps 16-bit samples instead of truncating them to their high byte.
   const int flags = cv::IMREAD_COLOR | cv::IMREAD_ANYDEPTH |

@@ -1,18 +1,25 @@
 // io::png_jpeg_codec: PNG through libpng and JPEG through libjpeg(-turbo), for builds without OpenCV's imgcodecs
-// (RAVE_OPENCV_IMGCODECS=OFF). Every function makes the library calls that OpenCV 4.6's codecs make
-// (modules/imgcodecs/src/grfmt_png.cpp, grfmt_jpeg.cpp, loadsave.cpp), so that with the same libpng and libjpeg the
-// two codecs give the same pixels and write the same bytes (tests/unit/io/image_codec_test.cpp compares them).
+// (RAVE_OPENCV_IMGCODECS=OFF), and the JPEG decoder of every build (image_codec_opencv.cpp says why). Every function
+// makes the library calls that OpenCV 4.6's codecs make (modules/imgcodecs/src/grfmt_png.cpp, grfmt_jpeg.cpp,
+// loadsave.cpp), so that with the same libpng and libjpeg the two codecs give the same pixels and write the same
+// bytes (tests/unit/io/image_codec_test.cpp compares them), with one deliberate difference: a JPEG whose damaged
+// data leaves pixels undecoded is rejected here, where OpenCV fills them with grey (loses_pixels).
 //
 // Both libraries report errors by longjmp. Each setjmp therefore sits in a function of its own that creates no C++
 // object: what it fills in lives in its caller, and no exception is thrown through the libraries' frames.
-#include <jerror.h>
+// jpeglib.h uses size_t and FILE without including their headers, and jerror.h needs jpeglib.h's jconfig.h to
+// declare JWRN_ARITH_BAD_CODE: hence three blocks, in this order.
+#include <cstddef>
+#include <cstdio>
+
 #include <jpeglib.h>
+
+#include <jerror.h>
 #include <png.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <csetjmp>
-#include <cstdio>  // before jpeglib.h, which uses FILE
 #include <cstring>
 #include <new>
 
@@ -169,9 +176,38 @@ bool encodable(const cv::Mat& image) {
 struct JpegErrors {
   jpeg_error_mgr manager;  // first: libjpeg hands the functions below a pointer to it
   std::jmp_buf jump;
+  bool pixels_lost = false;  // decoding ended on a warning that damaged data left pixels undecoded
 };
 
 void jpeg_fail(j_common_ptr jpeg) { std::longjmp(reinterpret_cast<JpegErrors*>(jpeg->err)->jump, 1); }
+
+// libjpeg only warns about damaged entropy-coded data and goes on, filling what it could not decode with grey: a
+// JPEG cut mid-scan and closed with an end-of-image marker (which find_truncation cannot tell from a whole one)
+// "decodes", and the default handler prints "Corrupt JPEG data: premature end of data segment" on stderr, naming
+// no file. The warnings below mean pixels are missing, so they end the decoding like an error and the file is
+// reported by name (the loaders skip and count it). The others (an unknown JFIF revision, stray bytes before a
+// marker, an odd progression) lose no pixels and pass silently.
+bool loses_pixels(int code) {
+  switch (code) {
+    case JWRN_HIT_MARKER:      // premature end of data segment
+    case JWRN_JPEG_EOF:        // premature end of the file
+    case JWRN_HUFF_BAD_CODE:   // bad Huffman code
+#ifdef D_ARITH_CODING_SUPPORTED
+    case JWRN_ARITH_BAD_CODE:  // bad arithmetic code
+#endif
+    case JWRN_MUST_RESYNC:     // a marker where a restart marker belongs
+      return true;
+    default:
+      return false;
+  }
+}
+
+void jpeg_warning(j_common_ptr jpeg, int level) {
+  if (level >= 0 || !loses_pixels(jpeg->err->msg_code)) return;  // level >= 0: trace messages
+  auto* errors = reinterpret_cast<JpegErrors*>(jpeg->err);
+  errors->pixels_lost = true;
+  std::longjmp(errors->jump, 1);
+}
 
 std::string jpeg_message(j_common_ptr jpeg) {
   char message[JMSG_LENGTH_MAX] = {};
@@ -219,7 +255,8 @@ bool read_jpeg(jpeg_decompress_struct& jpeg, JpegErrors& errors, JpegRead& read)
                  source_skip,       jpeg_resync_to_restart, source_end};
   jpeg.src = &read.source;
   jpeg_save_markers(&jpeg, JPEG_APP0 + 1, 0xffff);
-  jpeg_read_header(&jpeg, TRUE);
+  // Running out of bytes suspends the decoder (source_refill) instead of failing: check every return value.
+  if (jpeg_read_header(&jpeg, TRUE) != JPEG_HEADER_OK) ERREXIT(&jpeg, JERR_INPUT_EOF);
   jpeg_calc_output_dimensions(&jpeg);
   read.size_error = size_error(jpeg.output_width, jpeg.output_height);
   if (!read.size_error.empty()) return false;
@@ -234,18 +271,14 @@ bool read_jpeg(jpeg_decompress_struct& jpeg, JpegErrors& errors, JpegRead& read)
     if (marker->data_length > 6) read.orientation = exif_orientation(marker->data + 6, marker->data_length - 6);
     break;
   }
-  jpeg_start_decompress(&jpeg);
+  if (!jpeg_start_decompress(&jpeg)) ERREXIT(&jpeg, JERR_INPUT_EOF);
   JSAMPARRAY row = (*jpeg.mem->alloc_sarray)(reinterpret_cast<j_common_ptr>(&jpeg), JPOOL_IMAGE, width * 4, 1);
   for (int y = 0; y < height; ++y) {
-    if (cmyk) {
-      jpeg_read_scanlines(&jpeg, row, 1);
-      cmyk_to_bgr(row[0], read.image.ptr(y), width);
-    } else {
-      JSAMPROW out = read.image.ptr(y);
-      jpeg_read_scanlines(&jpeg, &out, 1);
-    }
+    JSAMPROW out = read.image.ptr(y);
+    if (jpeg_read_scanlines(&jpeg, cmyk ? row : &out, 1) != 1) ERREXIT(&jpeg, JERR_INPUT_EOF);
+    if (cmyk) cmyk_to_bgr(row[0], read.image.ptr(y), width);
   }
-  // OpenCV counts the image as decoded from here on, even when finishing fails.
+  // OpenCV counts the image as decoded from here on, even when finishing fails (unless pixels were lost).
   read.rows_read = true;
   jpeg_finish_decompress(&jpeg);
   return true;
@@ -258,6 +291,7 @@ struct JpegDecompress {
   JpegDecompress() {
     jpeg.err = jpeg_std_error(&errors.manager);
     errors.manager.error_exit = jpeg_fail;
+    errors.manager.emit_message = jpeg_warning;
   }
   ~JpegDecompress() { jpeg_destroy_decompress(&jpeg); }
 };
@@ -266,7 +300,7 @@ DecodedImage decode_jpeg(const Bytes& bytes, ExifOrientation orientation) {
   DecodedImage decoded;
   JpegRead read{bytes, decoded.bgr};
   JpegDecompress state;
-  if (!read_jpeg(state.jpeg, state.errors, read) && !read.rows_read) {
+  if (!read_jpeg(state.jpeg, state.errors, read) && (!read.rows_read || state.errors.pixels_lost)) {
     return {cv::Mat(),
             !read.size_error.empty() ? read.size_error : jpeg_message(reinterpret_cast<j_common_ptr>(&state.jpeg))};
   }

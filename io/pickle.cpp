@@ -1,8 +1,9 @@
 #include "io/pickle.h"
 
+#include <algorithm>
 #include <cstring>
+#include <deque>
 #include <map>
-#include <memory>
 #include <unordered_map>
 
 #include "dist/error.h"
@@ -10,43 +11,26 @@
 namespace rave::io {
 namespace {
 
-// The subset of Python's pickle values a state dict is made of.
+// The subset of Python's pickle values a state dict is made of. Values live in the Unpickler's arena and point
+// at each other with plain pointers: a crafted pickle can nest containers as deep as its length allows (a 400 KB
+// file: 200,000 levels) or make a list contain itself through the memo, and owning pointers would then release
+// them recursively until the stack overflows, or never release the cycle. The arena frees every value at once.
 struct Value;
-using ValuePtr = std::shared_ptr<Value>;
+using ValuePtr = Value*;
 struct Value {
   enum class Kind { None, Bool, Int, Float, String, Tuple, List, Dict, Global, Storage, Tensor };
   Kind kind = Kind::None;
-  int64_t integer = 0;  // Bool, Int
+  int64_t integer = 0;  // Bool, Int; Tensor: storage offset
   double real = 0;      // Float
-  std::string text;     // String; Global: "module.name"
-  std::vector<ValuePtr> items;                            // Tuple, List
+  std::string text;     // String; Global: "module.name"; Storage: its key
+  std::vector<ValuePtr> items;                            // Tuple, List; Tensor: its storage
   std::vector<std::pair<ValuePtr, ValuePtr>> entries;     // Dict, in insertion order
-  torch::Tensor tensor;                                   // Storage (flat), Tensor
+  torch::Tensor tensor;                                   // Storage (flat)
+  std::vector<int64_t> size, stride;                      // Tensor
 
   Value() = default;
   Value(const Value&) = delete;
   Value& operator=(const Value&) = delete;
-  // A crafted pickle nests containers as deep as its length allows (a 400 KB file: 200,000 levels), and the
-  // default destructor would release them recursively, one stack frame per level, until the stack overflows.
-  // Children that only this value holds are released here one at a time instead, from a list on the heap.
-  ~Value() {
-    std::vector<ValuePtr> pending;
-    const auto take_children = [&pending](Value& value) {
-      for (ValuePtr& item : value.items) pending.push_back(std::move(item));
-      for (auto& [key, entry] : value.entries) {
-        pending.push_back(std::move(key));
-        pending.push_back(std::move(entry));
-      }
-      value.items.clear();
-      value.entries.clear();
-    };
-    take_children(*this);
-    while (!pending.empty()) {
-      ValuePtr value = std::move(pending.back());
-      pending.pop_back();
-      if (value && value.use_count() == 1) take_children(*value);
-    }  // `value` is released here with no children left, so its destructor does not recurse
-  }
 };
 
 const char* kind_name(Value::Kind kind) {
@@ -202,22 +186,22 @@ class Unpickler {
     return value;
   }
 
-  static ValuePtr make(Value::Kind kind) {
-    auto value = std::make_shared<Value>();
+  ValuePtr make(Value::Kind kind) {
+    ValuePtr value = &arena_.emplace_back();
     value->kind = kind;
     return value;
   }
-  static ValuePtr make_int(Value::Kind kind, int64_t integer) {
+  ValuePtr make_int(Value::Kind kind, int64_t integer) {
     auto value = make(kind);
     value->integer = integer;
     return value;
   }
-  static ValuePtr make_string(Value::Kind kind, std::string text) {
+  ValuePtr make_string(Value::Kind kind, std::string text) {
     auto value = make(kind);
     value->text = std::move(text);
     return value;
   }
-  static ValuePtr make_sequence(Value::Kind kind, std::vector<ValuePtr> items) {
+  ValuePtr make_sequence(Value::Kind kind, std::vector<ValuePtr> items) {
     auto value = make(kind);
     value->items = std::move(items);
     return value;
@@ -311,19 +295,14 @@ class Unpickler {
     const std::vector<int64_t> stride = int_tuple(*args[3], "tensor stride");
     if (size.size() != stride.size()) fail("tensor size and stride differ in length");
     if (args[5]->kind != Value::Kind::Dict || !args[5]->entries.empty()) fail("tensor with backward hooks");
-    // as_strided does not check bounds, so the last element addressed must lie inside the storage.
-    const torch::Tensor& storage = args[0]->tensor;
-    const int64_t offset = args[1]->integer;
-    int64_t last = offset;
-    bool empty = false;
-    for (size_t d = 0; d < size.size(); ++d) {
-      empty = empty || size[d] == 0;
-      if (size[d] > 0) last += (size[d] - 1) * stride[d];
-    }
-    if (offset < 0 || (!empty && last >= storage.numel())) fail("tensor reaches beyond the end of its storage");
+    if (args[1]->integer < 0) fail("tensor with a negative storage offset");
+    // Only described here: the tensor is cut from its storage when the state dict names it (tensor_of), so that
+    // an inconsistent one is reported under its key.
     auto value = make(Value::Kind::Tensor);
-    value->tensor = empty ? torch::empty(size, storage.options())
-                          : storage.as_strided(size, stride, offset).clone(torch::MemoryFormat::Contiguous);
+    value->items = {args[0]};
+    value->integer = args[1]->integer;
+    value->size = size;
+    value->stride = stride;
     return value;
   }
 
@@ -337,12 +316,14 @@ class Unpickler {
     expect(*f[1], Value::Kind::Global, "storage type");
     expect(*f[2], Value::Kind::String, "storage key");
     expect(*f[4], Value::Kind::Int, "storage size");
+    if (f[4]->integer < 0) fail("storage '" + f[2]->text + "' of negative size " + std::to_string(f[4]->integer));
     const auto type = storage_types().find(f[1]->text);
     if (type == storage_types().end()) fail("'" + f[1]->text + "' is not a storage type");
     // The location (e.g. "cuda:0") is ignored: storages always load into host memory.
     auto& cached = storages_[f[2]->text];
     if (!cached) {
       cached = make(Value::Kind::Storage);
+      cached->text = f[2]->text;
       cached->tensor = load_storage_(f[2]->text, type->second, f[4]->integer);
     }
     if (cached->tensor.scalar_type() != type->second) fail("storage '" + f[2]->text + "' used with two dtypes");
@@ -364,13 +345,57 @@ class Unpickler {
   std::vector<size_t> marks_;
   std::unordered_map<uint32_t, ValuePtr> memo_;
   std::map<std::string, ValuePtr> storages_;
+  std::deque<Value> arena_;  // every value of the pickle; a deque never moves them
 };
+
+// The tensor that `value` describes, copied out of its storage. `name` ("<file>: tensor 'conv1.weight'") begins
+// every error. Sizes and strides come from the file, so every product and sum is checked: as_strided checks no
+// bounds, and an overflow would wrap to an index inside the storage.
+torch::Tensor tensor_of(const Value& value, const std::string& name) {
+  const auto fail = [&](const std::string& what) {
+    throw IoError(name + " " + what, "the file is corrupt, or was not written by torch.save");
+  };
+  const Value& storage = *value.items.at(0);
+  const int64_t available = storage.tensor.numel();
+  const std::string shape = "(size " + c10::str(c10::IntArrayRef(value.size)) + ", stride " +
+                            c10::str(c10::IntArrayRef(value.stride)) + ", storage offset " +
+                            std::to_string(value.integer) + ")";
+  // The element count as if every empty dimension held one element: LibTorch multiplies the sizes even of an
+  // empty tensor (for its strides), so they must not overflow either.
+  int64_t extent = 1, numel = 1;
+  for (const int64_t size : value.size) {
+    if (__builtin_mul_overflow(extent, std::max<int64_t>(size, 1), &extent)) fail("has too many elements " + shape);
+    numel = size == 0 ? 0 : numel;
+  }
+  if (numel == 0) return torch::empty(value.size, storage.tensor.options());
+  numel = extent;
+  // The storage index of the last element; past any int64, it is past the storage too.
+  int64_t last = value.integer;
+  bool beyond = false;
+  for (size_t d = 0; d < value.size.size() && !beyond; ++d) {
+    int64_t reach = 0;
+    beyond = __builtin_mul_overflow(value.size[d] - 1, value.stride[d], &reach) ||
+             __builtin_add_overflow(last, reach, &last);
+  }
+  if (beyond || last >= available) {
+    fail("reaches beyond the end of its storage '" + storage.text + "' of " + std::to_string(available) +
+         " elements " + shape);
+  }
+  // Only strides that revisit elements (an expanded view) make a tensor larger than its storage; a state dict of
+  // parameters has none, and copying one could take any amount of memory.
+  if (numel > available) {
+    fail("has " + std::to_string(numel) + " elements, more than its storage '" + storage.text + "' holds (" +
+         std::to_string(available) + ") " + shape);
+  }
+  return storage.tensor.as_strided(value.size, value.stride, value.integer).clone(torch::MemoryFormat::Contiguous);
+}
 
 }  // namespace
 
 NamedTensors unpickle_state_dict(const std::string& bytes, const StorageLoader& load_storage,
                                  const std::string& source) {
-  const ValuePtr root = Unpickler(bytes, load_storage, source).run();
+  Unpickler unpickler(bytes, load_storage, source);
+  const ValuePtr root = unpickler.run();
   const std::string hint = "only PyTorch state dicts (a dict of tensors) can be imported";
   if (root->kind != Value::Kind::Dict) {
     throw IoError(source + ": the pickle holds a " + std::string(kind_name(root->kind)) + ", not a state dict", hint);
@@ -382,7 +407,7 @@ NamedTensors unpickle_state_dict(const std::string& bytes, const StorageLoader& 
       throw IoError(source + ": state dict entry '" + key->text + "' is a " + kind_name(value->kind) +
                         ", not a tensor", hint);
     }
-    tensors.emplace_back(key->text, value->tensor);
+    tensors.emplace_back(key->text, tensor_of(*value, source + ": tensor '" + key->text + "'"));
   }
   return tensors;
 }

@@ -37,13 +37,15 @@ NamedTensors read_torch_state_dict(const std::string& path) {
   const StorageLoader load = [&](const std::string& key, torch::ScalarType dtype, int64_t numel) {
     const std::string entry = prefix + "data/" + key;
     const std::string bytes = zip.read(entry);
-    const size_t expected = size_t(numel) * c10::elementSize(dtype);
-    if (numel < 0 || bytes.size() != expected) {
+    // Compared by division: the element count comes from the pickle, and a product could wrap around to the size.
+    const uint64_t element = c10::elementSize(dtype);
+    if (numel < 0 || bytes.size() % element != 0 || bytes.size() / element != uint64_t(numel)) {
       throw IoError(path + ": storage '" + entry + "' holds " + std::to_string(bytes.size()) + " bytes, expected " +
-                    std::to_string(expected), "the file is corrupt or truncated");
+                        std::to_string(numel) + " elements of " + std::to_string(element) + " bytes",
+                    "the file is corrupt or truncated");
     }
     torch::Tensor storage = torch::empty({numel}, torch::TensorOptions().dtype(dtype));
-    std::memcpy(storage.data_ptr(), bytes.data(), bytes.size());
+    if (!bytes.empty()) std::memcpy(storage.data_ptr(), bytes.data(), bytes.size());  // an empty one has no data
     return storage;
   };
   return unpickle_state_dict(zip.read(prefix + "data.pkl"), load, path + ":" + prefix + "data.pkl");

@@ -79,9 +79,11 @@ ZipArchive::ZipArchive(const std::string& path) : path_(path), stream_(path, std
     for (size_t x = at + kCentralHeaderSize + name_length; x + 4 <= extra_end;) {
       const uint64_t id = little_endian(directory, x, 2), length = little_endian(directory, x + 2, 2);
       size_t field = x + 4;
+      // A field's declared length may reach past the extra data, even past the directory: read only within both.
+      const size_t field_end = std::min<size_t>(x + 4 + length, extra_end);
       if (id == kZip64ExtraId) {
         for (uint64_t* value : {&e.size, &compressed, &e.header_offset}) {
-          if (*value == kSaturated32 && field + 8 <= x + 4 + length) {
+          if (*value == kSaturated32 && field + 8 <= field_end) {
             *value = little_endian(directory, field, 8);
             field += 8;
           }

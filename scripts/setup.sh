@@ -62,11 +62,7 @@ esac
 [ "$build" -eq 1 ] || exit 0
 
 jobs=${JOBS:-$(nproc)}
-export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
-export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
-# Paths relative to the checkout, so that a fresh clone elsewhere (CI) hits the same cache entries.
-export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
-ccache --max-size=5G >/dev/null 2>&1 || true
+source scripts/ccache_env.sh
 # shellcheck disable=SC2086
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" "${configure_args[@]}" ${CMAKE_ARGS:-}
 cmake --build "$build_dir" -j "$jobs"

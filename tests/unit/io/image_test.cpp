@@ -314,6 +314,21 @@ TEST(ReadImage, TruncatedFilesAreDetected) {
   expect_error_naming(save(dir, "a.tif", first_part(encode(bgr, ".tiff"), 0.5)), "TIFF file");
 }
 
+// A JPEG cut inside its scan and closed with an end-of-image marker has a complete container; OpenCV's decoder (and
+// libjpeg's default handler) fill the missing rows with grey after a warning on stderr that names no file.
+TEST(ReadImage, JpegCutMidScanAndClosedIsCorrupt) {
+  test::ScratchDir dir;
+  const Bytes jpeg = encode(colour_bgr(64, 64), ".jpg", {cv::IMWRITE_JPEG_QUALITY, 95});
+  std::size_t scan = 2;
+  while (!(jpeg[scan] == 0xFF && jpeg[scan + 1] == 0xDA)) ++scan;  // SOS; its data ends at the EOI, 2 bytes short
+  Bytes cut(jpeg.begin(), jpeg.begin() + std::ptrdiff_t(scan + (jpeg.size() - scan) / 2));
+  cut.insert(cut.end(), {0xFF, 0xD9});
+  ASSERT_FALSE(cv::imdecode(cut, cv::IMREAD_COLOR).empty());  // what rave trained on before
+  // libjpeg's warning, now the error: "premature end of data segment" (or "bad Huffman code" for the last bits).
+  expect_error_naming(save(dir, "cut.jpg", cut), "is corrupt: Corrupt JPEG data: ");
+  EXPECT_NO_THROW(read_image(save(dir, "whole.jpg", jpeg)));
+}
+
 TEST(ReadImage, JpegEndMarkerInsideAMetadataSegmentDoesNotHideTruncation) {
   test::ScratchDir dir;
   const Bytes jpeg = encode(colour_bgr(40, 40), ".jpg");

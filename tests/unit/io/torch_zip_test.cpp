@@ -37,14 +37,22 @@ struct Pickle {
     return op(s);
   }
   Pickle& small_int(int v) { return op(std::string("K") + char(v)); }
+  // Any int64, as LONG1 with 8 bytes (two's complement, little-endian).
+  Pickle& integer(int64_t v) {
+    if (v >= 0 && v < 256) return small_int(int(v));
+    op("\x8a\x08");
+    for (int i = 0; i < 8; ++i) bytes.push_back(char((uint64_t(v) >> (8 * i)) & 0xff));
+    return *this;
+  }
   Pickle& ordered_dict() { return global("collections", "OrderedDict").op(")R"); }
   // _rebuild_tensor_v2(('storage', FloatStorage, key, 'cuda:0', numel), offset, size, stride, False, OrderedDict())
-  Pickle& tensor(const std::string& key, int numel, int offset, std::vector<int> size, std::vector<int> stride) {
+  Pickle& tensor(const std::string& key, int64_t numel, int64_t offset, std::vector<int64_t> size,
+                 std::vector<int64_t> stride) {
     global("torch._utils", "_rebuild_tensor_v2").op("((").text("storage").global("torch", "FloatStorage");
-    text(key).text("cuda:0").small_int(numel).op("tQ").small_int(offset).op("(");
-    for (int s : size) small_int(s);
+    text(key).text("cuda:0").integer(numel).op("tQ").integer(offset).op("(");
+    for (int64_t s : size) integer(s);
     op("t(");
-    for (int s : stride) small_int(s);
+    for (int64_t s : stride) integer(s);
     return op("t\x89").ordered_dict().op("tR");
   }
   std::string stop() const { return bytes + "."; }
@@ -137,11 +145,46 @@ TEST(TorchZip, RefusesInconsistentTensors) {
   // The pickle claims 6 floats; the entry holds 5.
   expect_refused(archive(Pickle().ordered_dict().text("t").tensor("0", 6, 0, {6}, {1}).op("s").stop(),
                          floats({1, 2, 3, 4, 5})),
-                 "storage 'archive/data/0' holds 20 bytes, expected 24");
+                 "storage 'archive/data/0' holds 20 bytes, expected 6 elements of 4 bytes");
   expect_pickle_refused(Pickle().ordered_dict().text("t").tensor("1", 6, 0, {6}, {1}).op("s").stop(),
                  "missing zip entry 'archive/data/1'");
   expect_pickle_refused(Pickle().ordered_dict().text("t").op("h\x07s").stop(), "memo 7 unset");
   expect_pickle_refused(Pickle().ordered_dict().text("t").bytes, "truncated pickle");
+}
+
+// Sizes and strides whose products overflow int64 or exceed the storage: an IoError naming the file and the tensor,
+// never a wrapped index, an allocation of exabytes or an internal error.
+TEST(TorchZip, RefusesOverflowingSizesAndStrides) {
+  constexpr int64_t kHuge = int64_t(1) << 62;
+  const auto dict_of = [](int64_t numel, int64_t offset, std::vector<int64_t> size, std::vector<int64_t> stride) {
+    return Pickle().ordered_dict().text("t").tensor("0", numel, offset, size, stride).op("s").stop();
+  };
+  // 2^62 floats are 2^64 bytes: the byte count wraps to 0, which an empty entry matched.
+  expect_refused(archive(dict_of(kHuge, 0, {1}, {1}), ""),
+                 "storage 'archive/data/0' holds 0 bytes, expected 4611686018427387904 elements of 4 bytes");
+  expect_pickle_refused(dict_of(-1, 0, {1}, {1}), "storage '0' of negative size -1");
+  // (3 - 1) * 2^62 wraps to a negative index that passed the bounds check.
+  expect_pickle_refused(dict_of(6, 0, {3}, {kHuge}), "tensor 't' reaches beyond the end of its storage '0'");
+  expect_pickle_refused(dict_of(6, kHuge, {2}, {1}), "tensor 't' reaches beyond the end of its storage");
+  // Empty, yet its other sizes multiply past int64.
+  expect_pickle_refused(dict_of(6, 0, {0, int64_t(1) << 40, int64_t(1) << 40}, {1, 1, 1}),
+                        "tensor 't' has too many elements");
+  // Zero strides make 2^40 elements of one: a copy of 4 TiB.
+  expect_pickle_refused(dict_of(6, 0, {int64_t(1) << 20, int64_t(1) << 20}, {0, 0}),
+                        "tensor 't' has 1099511627776 elements, more than its storage '0' holds (6)");
+  // Empty tensors of sane sizes stay accepted.
+  test::ScratchDir dir;
+  const std::string path = (dir / "empty.pth").string();
+  write_file(path, archive(dict_of(6, 0, {0, 3}, {3, 1})));
+  const NamedTensors tensors = read_torch_state_dict(path);
+  ASSERT_EQ(tensors.size(), 1u);
+  EXPECT_EQ(tensors[0].second.sizes(), torch::IntArrayRef({0, 3}));
+}
+
+// A list that contains itself through the memo: refused, and released (the fuzz targets run with LeakSanitizer).
+TEST(TorchZip, RefusesSelfContainingList) {
+  // EMPTY_LIST, MEMOIZE (as 0), BINGET 0, APPEND.
+  expect_pickle_refused(Pickle().op("]\x94h").op(std::string(1, '\0')).op("a").stop(), "holds a list, not a state dict");
 }
 
 TEST(TorchZip, RefusesDamagedArchives) {
