@@ -114,8 +114,8 @@ TEST_F(Enhance, InspectSummarisesAndDetectsCorruption) {
   file.close();
   const auto damaged = run("inspect " + checkpoint_);
   EXPECT_EQ(damaged.code, 1) << damaged.output;
-  EXPECT_NE(damaged.output.find("checksums        FAILED"), std::string::npos) << damaged.output;
-  EXPECT_NE(damaged.output.find("Fletcher32"), std::string::npos) << damaged.output;
+  // The whole-file SHA-256 of rave's header catches the damage before HDF5 parses the file.
+  EXPECT_NE(damaged.output.find("damaged: the SHA-256"), std::string::npos) << damaged.output;
   const auto refused = run("enhance --checkpoint " + checkpoint_ + " --input " + dir_.path().string() + " --output " +
                            (dir_ / "never").string());
   EXPECT_EQ(refused.code, 1) << refused.output;

@@ -11,6 +11,7 @@
 #include "guidance/photometric_encoder.h"
 #include "io/image.h"
 #include "io/resize.h"
+#include "tests/support/single_rank.h"
 #include "tests/support/test_support.h"
 
 namespace rave::guidance {
@@ -18,17 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A world of one rank, for the functions that take a communicator.
-class SingleRank : public dist::Communicator {
- public:
-  const char* backend() const override { return "none"; }
-  int rank() const override { return 0; }
-  int world_size() const override { return 1; }
-  void all_reduce_sum(const torch::Tensor&) override {}
-  void broadcast(const torch::Tensor&, int) override {}
-  void barrier() override {}
-  [[noreturn]] void abort(const std::string& message) override { throw Error(message); }
-};
+using test::SingleRank;
 
 // Uniform grey images stay uniform under every flip, transpose, zoom and rotation (symmetric borders), so
 // their value tells which file an item came from.

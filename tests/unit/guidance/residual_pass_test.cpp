@@ -17,6 +17,7 @@
 #include "guidance/clip_encoders.h"
 #include "guidance/ordered_workers.h"
 #include "models/clip/loader.h"
+#include "tests/support/single_rank.h"
 #include "tests/support/test_support.h"
 
 namespace rave::guidance {
@@ -24,17 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A world of one rank.
-class SingleRank : public dist::Communicator {
- public:
-  const char* backend() const override { return "none"; }
-  int rank() const override { return 0; }
-  int world_size() const override { return 1; }
-  void all_reduce_sum(const torch::Tensor&) override {}
-  void broadcast(const torch::Tensor&, int) override {}
-  void barrier() override {}
-  [[noreturn]] void abort(const std::string& message) override { throw Error(message); }
-};
+using test::SingleRank;
 
 // Sets the intra-op threads for one test and restores them after.
 class Threads {
