@@ -118,8 +118,8 @@ void Checkpoint::write(const std::string& target) const {
   sync_to_disk(parent.string());
 }
 
-Checkpoint Checkpoint::read(const std::string& path) {
-  const h5::File file = h5::File::open(path);
+Checkpoint Checkpoint::read(const std::string& path, h5::Unsealed unsealed) {
+  const h5::File file = h5::File::open(path, unsealed);
   const std::string hint = "rave inspect FILE tells what a file holds";
   if (!file.has_attribute("/", "format")) throw IoError(path + ": not a rave checkpoint (no 'format' attribute)", hint);
   const std::string format = file.attribute_string("/", "format");

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "io/h5_seal.h"
+
 namespace rave::io {
 
 using TensorMap = std::map<std::string, torch::Tensor>;
@@ -69,8 +71,9 @@ struct Checkpoint {
   void write(const std::string& path) const;
   // Reads and validates: an HDF5 file of format rave-checkpoint, of this or an older format version, with
   // every root attribute and an enhancer group; every dataset is read, so every Fletcher-32 checksum is
-  // verified. Any failure is an IoError naming the file and the dataset or attribute.
-  static Checkpoint read(const std::string& path);
+  // verified. Any failure is an IoError naming the file and the dataset or attribute. A file without rave's
+  // header is refused unless `unsealed` accepts it (rave inspect: it says what it could not verify).
+  static Checkpoint read(const std::string& path, h5::Unsealed unsealed = h5::Unsealed::refuse);
 };
 
 // The checkpoints of one run in one folder: step_<step, 8 digits>.h5 for the newest `keep_last` saves, plus

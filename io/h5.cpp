@@ -127,12 +127,18 @@ hid_t Handle::release() {
   return id;
 }
 
-File File::open(const std::string& path) {
+File File::open(const std::string& path, Unsealed unsealed) {
   silence_hdf5();
   // Before HDF5 reads a byte: a damaged file must be reported as damaged, not parsed (see io/h5_seal).
   const Seal seal = verify_seal(path);
   if (seal == Seal::not_hdf5 || H5Fis_hdf5(path.c_str()) <= 0) {
     throw IoError(path + ": missing, unreadable or not an HDF5 file", "check the path; h5ls can inspect HDF5 files");
+  }
+  if (seal == Seal::absent && unsealed == Unsealed::refuse) {
+    throw IoError(path + ": no rave header with the file's SHA-256 (written by another tool, or by rave before it "
+                      "wrote one): rave loads only checkpoints it can verify before libhdf5 parses them",
+                  "rave inspect " + path + " --reseal NEW.h5 checks every dataset's checksum and writes NEW.h5 with "
+                  "the header");
   }
   Handle handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   if (!handle.valid()) throw IoError(path + ": cannot open HDF5 file: " + hdf5_reason());

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "io/h5_seal.h"
+
 namespace rave::io::h5 {
 
 // Owns one HDF5 identifier and closes it with the matching H5?close.
@@ -48,8 +50,9 @@ class File {
   // Opens an existing file read-only. IoError when it is missing or not HDF5; for a file rave wrote, when its
   // length or SHA-256 differ from its header's (checked before HDF5 parses it) or its datasets from its manifest
   // (the root attribute `manifest`: a dataset missing, unreachable or added). Files without them (other tools,
-  // older rave) open with only their datasets' checksums.
-  static File open(const std::string& path);
+  // older rave) open with only their datasets' checksums, or with Unsealed::refuse are an IoError before HDF5
+  // parses a byte.
+  static File open(const std::string& path, Unsealed unsealed = Unsealed::accept);
   // Creates (truncates) a file for writing, and missing parent folders. The content is built in memory and
   // written to `path` by close(), every write checked, after rave's header (io/h5_seal) and with the manifest
   // of its datasets; a write that fails removes the file.

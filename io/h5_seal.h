@@ -34,6 +34,13 @@ bool starts_like_hdf5(const char* start, std::size_t size);
 // The header of a file whose bytes after the header are `body`.
 std::string seal_header(const char* body, std::size_t size);
 
+// What File::open does with an HDF5 file that lacks rave's header (io/h5_seal), which libhdf5 can only parse
+// unverified: its parser trusts the addresses and sizes it reads, and a damaged or crafted file can crash it.
+enum class Unsealed {
+  accept,  // other tools' files (fixtures, h5py-made residual files), and `rave inspect` of any file
+  refuse,  // checkpoints loaded to train or enhance from: rave writes the header on every one
+};
+
 enum class Seal {
   verified,  // rave's header is present and the length and SHA-256 match
   absent,    // an HDF5 file starting at byte 0: written by another tool or by rave before the header existed

@@ -172,4 +172,19 @@ std::string required_value(const po::variables_map& values, const std::string& n
   return values[name].as<std::string>();
 }
 
+void check_range(const std::string& name, int64_t value, int64_t low, int64_t high, const std::string& why) {
+  if (value < low || value > high) {
+    throw UsageError("--" + name + " " + std::to_string(value) + " is out of range",
+                     std::to_string(low) + " to " + std::to_string(high) + why);
+  }
+}
+
+int64_t bounded_value(const po::variables_map& values, const std::string& name, int64_t low, int64_t high,
+                      const std::string& why) {
+  const boost::any& value = values[name].value();
+  const int64_t number = value.type() == typeid(int) ? boost::any_cast<int>(value) : boost::any_cast<int64_t>(value);
+  check_range(name, number, low, high, why);
+  return number;
+}
+
 }  // namespace rave::io

@@ -13,6 +13,7 @@
 #include "dist/error.h"
 #include "dist/random.h"
 #include "io/image.h"
+#include "io/options.h"
 #include "io/synth_shapes.h"
 
 namespace rave::io {
@@ -269,7 +270,7 @@ ScenePair render_scene(uint64_t seed, int64_t index, int64_t size) {
 }
 
 SynthCounts split_counts(int64_t count, double test_fraction) {
-  if (count < 1) throw UsageError("rave synth: --count must be at least 1, got " + std::to_string(count));
+  check_range("count", count, 1, 1'000'000);
   if (!(test_fraction >= 0 && test_fraction < 1)) {
     throw UsageError("rave synth: --test-fraction must be in [0, 1), got " + std::to_string(test_fraction));
   }
@@ -280,9 +281,7 @@ SynthCounts split_counts(int64_t count, double test_fraction) {
 
 SynthCounts write_scene_set(const SynthOptions& options, const std::function<void()>& on_scene) {
   if (options.out.empty()) throw UsageError("rave synth needs --out", "give the folder to write the scenes to");
-  if (options.size < 16 || options.size > 8192) {
-    throw UsageError("rave synth: --size must be in [16, 8192], got " + std::to_string(options.size));
-  }
+  check_range("size", options.size, 16, 8192);
   const SynthCounts counts = split_counts(options.count, options.test_fraction);
   for (const char* split : {"train", "test"}) {
     for (const char* version : {"backlit", "welllit"}) make_folder(options.out / split / version);

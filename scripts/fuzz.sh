@@ -4,17 +4,14 @@
 # after the LibTorch trees; the packages it needs come from scripts/packages.txt (scripts/setup.sh --no-build).
 #   scripts/fuzz.sh                                      30 s per target, as CI
 #   FUZZ_SECONDS=3600 scripts/fuzz.sh -R fuzz.pickle     an hour on one target
-#   FUZZ_REPLAY_ONLY= scripts/fuzz.sh -R fuzz.checkpoint  the checkpoint reader too (libhdf5 crashes: docs/building.md)
-# Environment: FUZZ_DIR (default build-fuzz), FUZZ_SECONDS (default 30), FUZZ_REPLAY_ONLY (targets that only replay
-#              their corpus; default checkpoint), JOBS (default: all cores).
+# Environment: FUZZ_DIR (default build-fuzz), FUZZ_SECONDS (default 30), JOBS (default: all cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ccache_env.sh
 dir=${FUZZ_DIR:-build-fuzz}
 jobs=${JOBS:-$(nproc)}
 cmake -S . -B "$dir" -DRAVE_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAVE_FUZZ_SECONDS="${FUZZ_SECONDS:-30}" \
-  -DRAVE_FUZZ_REPLAY_ONLY="${FUZZ_REPLAY_ONLY-checkpoint}"
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAVE_FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
 cmake --build "$dir" -j "$jobs"
 cd "$dir"
 ctest --output-on-failure -j "$jobs" "$@"

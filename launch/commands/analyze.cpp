@@ -16,6 +16,7 @@
 #include "guidance/clip_encoders.h"
 #include "launch/commands/all.h"
 #include "launch/commands/exif_option.h"
+#include "launch/commands/text_heads_option.h"
 
 namespace rave::launch {
 namespace {
@@ -42,19 +43,18 @@ void declare(io::OptionSet& options) {
   declare_exif_option(options.section("data"), io::kTrainingExifOrientation);
   options.section("guidance")
       ("clip", value<std::string>(), "CLIP model (.pt or .h5) whose image tower computed the residual")
-      ("vocab", value<std::string>(), "BPE merges file (bpe_simple_vocab_16e6.txt.gz)")
-      ("text-heads", value<int64_t>()->default_value(0), "text heads of a .pt archive (0: CLIP's width / 64)");
+      ("vocab", value<std::string>(), "BPE merges file (bpe_simple_vocab_16e6.txt.gz)");
+  declare_text_heads_option(options.section("guidance"));
 }
 
-analysis::DirectionAttribution attribute(const io::po::variables_map& options, analysis::TextTower& tower,
-                                         const torch::Tensor& r, dist::Communicator& communicator,
-                                         const torch::Device& device) {
+analysis::DirectionAttribution attribute(const io::po::variables_map& options, int64_t batch,
+                                         analysis::TextTower& tower, const torch::Tensor& r,
+                                         dist::Communicator& communicator, const torch::Device& device) {
   const std::string phrase = options["attribute"].as<std::string>();
   io::ImageFolder backlit(io::required_value(options, "backlit", "rave analyze --attribute"), exif_option(options));
   io::ImageFolder welllit(io::required_value(options, "welllit", "rave analyze --attribute"), exif_option(options));
   // The image tower of the model already loaded for the text: same weights, loaded once.
   guidance::ClipGuidanceEncoder encoder(tower.model(), tower.options().clip);
-  const int64_t batch = options["batch-size"].as<int64_t>();
   const analysis::FolderEmbeddings pos = analysis::embed_folder(encoder, welllit, &communicator, batch, device);
   const analysis::FolderEmbeddings neg = analysis::embed_folder(encoder, backlit, &communicator, batch, device);
   const torch::Tensor direction = tower.embed({phrase});
@@ -65,19 +65,21 @@ analysis::DirectionAttribution attribute(const io::po::variables_map& options, a
 int run(const Invocation& invocation) {
   const auto& options = invocation.options;
   const std::string residual_path = io::required_value(options, "residual", "rave analyze");
-  const int top = options["top"].as<int>();
-  if (top < 1) throw UsageError("--top must be at least 1 (got " + std::to_string(top) + ")");
+  const int64_t top = io::bounded_value(options, "top", 1, 100'000);
+  const int64_t table_rows = io::bounded_value(options, "attribute-top", 0, 100'000);
+  const int64_t vocab_batch = io::bounded_value(options, "vocab-batch", 1, io::kMaxBatchSize);
+  const int64_t image_batch = io::bounded_value(options, "batch-size", 1, io::kMaxBatchSize);
   const guidance::ResidualFile residual = guidance::read_residual_file(residual_path);
   const torch::Device device = invocation.context->device();
   analysis::TextTower tower({io::required_value(options, "clip", "rave analyze"),
                              io::required_value(options, "vocab", "rave analyze"),
-                             options["text-heads"].as<int64_t>(), device});
+                             text_heads_option(options), device});
   tower.check_fits(residual, residual_path);
   // Host tensors throughout: the MPI backend gathers them.
   auto communicator = dist::make_communicator(*invocation.context, "mpi");
 
   analysis::VocabularyEmbeddingOptions sweep;
-  sweep.batch_size = options["vocab-batch"].as<int64_t>();
+  sweep.batch_size = vocab_batch;
   const analysis::VocabularyEmbeddings vocabulary =
       tower.vocabulary(communicator.get(), options["cache"].as<std::string>(), sweep);
   const torch::Tensor& r = residual.vector.residual;
@@ -87,14 +89,14 @@ int run(const Invocation& invocation) {
     const std::vector<std::string> phrases = analysis::parse_phrases(options["phrases"].as<std::string>());
     analysis::add_phrases(result, phrases, tower.embed(phrases), r);
   }
-  if (options.count("attribute")) result.attribution = attribute(options, tower, r, *communicator, device);
+  if (options.count("attribute")) result.attribution = attribute(options, image_batch, tower, r, *communicator, device);
 
   if (invocation.context->is_root()) {
     if (options["json"].as<bool>()) {
       std::cout << analysis::analysis_json(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                 << "\n";
     } else {
-      std::cout << analysis::analysis_table(result, size_t(std::max(0, options["attribute-top"].as<int>())));
+      std::cout << analysis::analysis_table(result, size_t(table_rows));
     }
     if (options.count("chart")) {
       const std::string chart = options["chart"].as<std::string>();

@@ -11,6 +11,7 @@
 #include "io/image.h"
 #include "io/resize.h"
 #include "launch/commands/all.h"
+#include "launch/commands/text_heads_option.h"
 #include "models/clip/loader.h"
 #include "models/clip/tokenizer.h"
 
@@ -28,8 +29,8 @@ void declare(io::OptionSet& options) {
       ("text", value<std::string>(), "text to tokenize or embed")
       ("image", value<std::string>(), "image to embed")
       ("truncate", io::po::bool_switch(), "cut over-long text to the context (end token kept) instead of failing")
-      ("precision", value<std::string>()->default_value("fp32"), "fp32 or bf16 (autocast)")
-      ("text-heads", value<int64_t>()->default_value(0), "text heads of a .pt archive (0: CLIP's width / 64)");
+      ("precision", value<std::string>()->default_value("fp32"), "fp32 or bf16 (autocast)");
+  declare_text_heads_option(options.flags());
   options.positional("action");
 }
 
@@ -40,7 +41,7 @@ models::Truncation truncation(const io::po::variables_map& options) {
 models::ClipModel load_model(const io::po::variables_map& options, const std::string& action) {
   models::ClipLoadOptions load;
   load.precision = models::parse_precision(options["precision"].as<std::string>());
-  if (const int64_t heads = options["text-heads"].as<int64_t>(); heads > 0) load.text_heads = heads;
+  if (const int64_t heads = text_heads_option(options); heads > 0) load.text_heads = heads;
   return models::load_clip(io::required_value(options, "clip", "rave clip " + action), load);
 }
 

@@ -4,12 +4,15 @@
 // `rave train --residual OUT` trains with it and `rave inspect OUT` says how it was made.
 #include <spdlog/spdlog.h>
 
+#include <cmath>
+
 #include "analysis/phrases.h"
 #include "analysis/residual_correction.h"
 #include "analysis/text_tower.h"
 #include "dist/communicator.h"
 #include "dist/error.h"
 #include "launch/commands/all.h"
+#include "launch/commands/text_heads_option.h"
 
 namespace rave::launch {
 namespace {
@@ -31,8 +34,8 @@ void declare(io::OptionSet& options) {
       ("vocab-batch", value<int64_t>()->default_value(512), "texts per text-encoder call in the vocabulary sweep");
   options.section("guidance")
       ("clip", value<std::string>(), "CLIP model (.pt or .h5) whose image tower computed the residual")
-      ("vocab", value<std::string>(), "BPE merges file (bpe_simple_vocab_16e6.txt.gz)")
-      ("text-heads", value<int64_t>()->default_value(0), "text heads of a .pt archive (0: CLIP's width / 64)");
+      ("vocab", value<std::string>(), "BPE merges file (bpe_simple_vocab_16e6.txt.gz)");
+  declare_text_heads_option(options.section("guidance"));
 }
 
 // The one operation asked for; UsageError for none or several (chain several by correcting the output again).
@@ -48,6 +51,15 @@ std::string operation(const io::po::variables_map& options) {
                      "to combine them, correct the output file again");
   }
   return given[0];
+}
+
+// The numbers of the flags, before the model and the vocabulary are loaded.
+void check_numbers(const io::po::variables_map& options) {
+  io::bounded_value(options, "vocab-batch", 1, io::kMaxBatchSize);
+  if (options.count("remove-tokens")) io::bounded_value(options, "remove-tokens", 1, 100'000);
+  if (const double weight = options["weight"].as<double>(); !std::isfinite(weight)) {
+    throw UsageError("--weight " + io::shortest_text(weight) + " must be a finite number");
+  }
 }
 
 struct Result {
@@ -107,9 +119,10 @@ int run(const Invocation& invocation) {
   const std::string source_path = io::required_value(options, "residual", command);
   const std::string out = io::required_value(options, "out", command);
   const std::string op = operation(options);
+  check_numbers(options);
   const guidance::ResidualFile source = guidance::read_residual_file(source_path);
   analysis::TextTower tower({io::required_value(options, "clip", command),
-                             io::required_value(options, "vocab", command), options["text-heads"].as<int64_t>(),
+                             io::required_value(options, "vocab", command), text_heads_option(options),
                              invocation.context->device()});
   tower.check_fits(source, source_path);
   auto communicator = dist::make_communicator(*invocation.context, "mpi");

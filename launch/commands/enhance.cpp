@@ -82,6 +82,9 @@ fs::path output_name(const fs::path& input, const fs::path& folder, bool same_fo
   return folder / (input.stem().string() + (same_format ? input.extension().string() : ".png"));
 }
 
+// The longest image side --max-side and --tile take: 65536, far beyond any camera's.
+constexpr int64_t kMaxSide = 1 << 16;
+
 int run(const Invocation& invocation) {
   const auto& options = invocation.options;
   for (const char* name : {"checkpoint", "input", "output"}) {
@@ -92,6 +95,10 @@ int run(const Invocation& invocation) {
   const bool same_format = format == "same", light_maps = options["light-map"].as<bool>();
   const int max_side = options["max-side"].as<int>();
   const int64_t tile = options["tile"].as<int64_t>();
+  if (max_side != 0) io::check_range("max-side", max_side, 16, kMaxSide, ", or 0: never");
+  // Tiles smaller than 64 mostly recompute their borders: Enhancer::forward_tiled grows each stage's tile by up to
+  // 12 pixels a side.
+  if (tile != 0) io::check_range("tile", tile, 64, kMaxSide, ", or 0: no tiles");
   const std::string padding = options["padding"].as<std::string>();
   const io::ExifOrientation orientation = exif_option(options);
   const int rank = invocation.context ? invocation.context->rank() : 0;

@@ -56,7 +56,7 @@ int run(const Invocation& invocation) {
   eval.vocab = text(options, "vocab");
   eval.lpips_model = text(options, "lpips-model");
   eval.inception_model = text(options, "inception-model");
-  eval.batch_size = options["batch-size"].as<int64_t>();
+  eval.batch_size = io::bounded_value(options, "batch-size", 1, io::kMaxBatchSize);
   if (!eval.vocab.empty() && eval.clip.empty()) {
     throw UsageError("--vocab is used by the CLIP prompt score", "give --clip too");
   }

@@ -6,6 +6,7 @@
 
 #include "dist/error.h"
 #include "launch/commands/all.h"
+#include "launch/commands/text_heads_option.h"
 #include "models/clip/loader.h"
 
 namespace rave::launch {
@@ -14,9 +15,8 @@ namespace {
 void declare(io::OptionSet& options) {
   options.flags()
       ("from", io::po::value<std::string>(), "OpenAI CLIP archive (.pt)")
-      ("to", io::po::value<std::string>(), "HDF5 state file to write")
-      ("text-heads", io::po::value<int64_t>()->default_value(0),
-       "text-transformer heads to record (0: CLIP's width / 64, right for every OpenAI model)");
+      ("to", io::po::value<std::string>(), "HDF5 state file to write");
+  declare_text_heads_option(options.flags());
 }
 
 int run(const Invocation& invocation) {
@@ -28,7 +28,7 @@ int run(const Invocation& invocation) {
   }
   const std::string from = options["from"].as<std::string>(), to = options["to"].as<std::string>();
   models::ClipLoadOptions load;
-  if (const int64_t heads = options["text-heads"].as<int64_t>(); heads > 0) load.text_heads = heads;
+  if (const int64_t heads = text_heads_option(options); heads > 0) load.text_heads = heads;
   models::ClipModel model = models::build_clip(models::read_clip_state(from), from, load);
   models::write_clip_state(to, *model, std::filesystem::path(from).filename().string());
   int64_t parameters = 0;

@@ -3,7 +3,7 @@
 // enhance uses, residual norm and tau) and what was verified: the whole-file SHA-256 and length of rave's header
 // and the manifest (io::h5::File::open refuses a file failing either), and every dataset read back with a valid
 // checksum. Exit code 1 when anything fails, the enhancer's weights hold NaN or infinite values, or the file is
-// invalid.
+// invalid. --reseal writes a verified copy of a checkpoint with rave's header, which loading requires.
 #include <nlohmann/json.hpp>
 
 #include <cstring>
@@ -25,7 +25,10 @@ using Json = nlohmann::ordered_json;
 void declare(io::OptionSet& options) {
   options.flags()
       ("file", io::po::value<std::string>(), "checkpoint or residual file (positional)")
-      ("json", io::po::bool_switch(), "print JSON");
+      ("json", io::po::bool_switch(), "print JSON")
+      ("reseal", io::po::value<std::string>(),
+       "write the checkpoint FILE to this path with rave's header (SHA-256), after checking every dataset's "
+       "checksum: for checkpoints of another tool or an older rave, which training and enhancing refuse");
   options.positional("file");
 }
 
@@ -81,7 +84,7 @@ Json verify_datasets(const io::h5::File& file) {
 }
 
 Json checkpoint_contents(const std::string& path) {
-  const io::Checkpoint checkpoint = io::Checkpoint::read(path);
+  const io::Checkpoint checkpoint = io::Checkpoint::read(path, io::h5::Unsealed::accept);
   int64_t parameters = 0;
   const io::TensorMap enhancer = checkpoint.group("enhancer");
   for (const auto& [name, tensor] : enhancer) parameters += tensor.numel();
@@ -197,8 +200,21 @@ void print_text(const Json& summary, std::ostream& out) {
   }
 }
 
+// Reading verifies every dataset's checksum; writing adds the header and the manifest (io::h5::File::create).
+int reseal(const std::string& path, const std::string& to) {
+  const io::Checkpoint checkpoint = io::Checkpoint::read(path, io::h5::Unsealed::accept);
+  checkpoint.write(to);
+  std::cout << "resealed " << path << " (" << checkpoint.tensors.size() << " datasets verified) as " << to << "\n";
+  return 0;
+}
+
 int run(const Invocation& invocation) {
-  if (!invocation.options.count("file")) throw UsageError("rave inspect needs a FILE", "rave inspect FILE [--json]");
+  if (!invocation.options.count("file")) {
+    throw UsageError("rave inspect needs a FILE", "rave inspect FILE [--json | --reseal NEW.h5]");
+  }
+  if (invocation.options.count("reseal")) {
+    return reseal(invocation.options["file"].as<std::string>(), invocation.options["reseal"].as<std::string>());
+  }
   const Json summary = summarise(invocation.options["file"].as<std::string>());
   if (invocation.options["json"].as<bool>()) {
     std::cout << summary.dump(2) << "\n";

@@ -23,8 +23,8 @@ int run(const Invocation& invocation) {
   const auto& options = invocation.options;
   if (!options.count("run-dir")) throw UsageError("rave plot needs a run directory", "rave plot RUN_DIR");
   const std::filesystem::path run_dir = options["run-dir"].as<std::string>();
-  const int width = options["width"].as<int>(), height = options["height"].as<int>();
-  if (width < 320 || height < 200) throw UsageError("--width must be at least 320 and --height at least 200");
+  const int width = int(io::bounded_value(options, "width", 320, 16384)),
+            height = int(io::bounded_value(options, "height", 200, 16384));
   const auto written = analysis::plot_run(
       run_dir, options.count("out") ? std::filesystem::path(options["out"].as<std::string>()) : run_dir / "plots",
       width, height);

@@ -28,7 +28,7 @@ int run(const Invocation& invocation) {
   const std::filesystem::path out =
       options.count("out") ? std::filesystem::path(options["out"].as<std::string>()) : run_dir / "report.html";
   analysis::ReportOptions report;
-  report.max_samples = options["samples"].as<int>();
+  report.max_samples = int(io::bounded_value(options, "samples", 0, 1000));
   const std::string html = analysis::render_report(run_dir, report);
   // Written beside and renamed, so a browser that has the report open never reads half a file.
   const std::filesystem::path partial = out.string() + ".tmp";

@@ -30,6 +30,7 @@ int run(const Invocation& invocation) {
   dist::install_cpu_block_cache();
   const auto& options = invocation.options;
   const std::string out = io::required_value(options, "out", "rave residual");
+  const int64_t batch_size = io::bounded_value(options, "batch-size", 1, io::kMaxBatchSize);
   io::ImageFolder backlit(io::required_value(options, "backlit", "rave residual"), exif_option(options));
   io::ImageFolder welllit(io::required_value(options, "welllit", "rave residual"), exif_option(options));
   auto encoder = guidance::make_guidance_encoder(io::required_value(options, "clip", "rave residual"));
@@ -39,7 +40,7 @@ int run(const Invocation& invocation) {
                welllit.size(), communicator->world_size(), encoder->name());
 
   guidance::ResidualPassOptions pass;
-  pass.batch_size = options["batch-size"].as<int64_t>();
+  pass.batch_size = batch_size;
   pass.device = invocation.context->device();
   guidance::ResidualFile file;
   file.vector = guidance::compute_residual(*encoder, backlit, welllit, *communicator, pass);

@@ -77,28 +77,23 @@ std::string text(const io::po::variables_map& values, const std::string& name) {
 // nothing and exited 0, --lr nan trained to NaN weights, and --image-size 100000 died of bad_alloc.
 void check_ranges(const TrainerOptions& o) {
   constexpr int64_t kMaxSteps = 1'000'000'000;
-  const auto in_range = [](const char* flag, int64_t value, int64_t low, int64_t high, const char* why = "") {
-    if (value < low || value > high) {
-      throw UsageError("--" + std::string(flag) + " " + std::to_string(value) + " is out of range",
-                       std::to_string(low) + " to " + std::to_string(high) + why);
-    }
-  };
-  in_range("max-steps", o.max_steps, 0, std::numeric_limits<int64_t>::max(),
-           " (0: only the set-up, e.g. the residual vector)");
-  in_range("rounds", o.rounds, 0, kMaxSteps, " (0: no limit)");
-  in_range("batch-size", o.batch_size, 1, 4096);
-  in_range("image-size", o.image_size, 16, 8192, " (512 in the papers; rave train --dry-run estimates the memory)");
-  in_range("guidance-batch-size", o.clip_lit.batch_size, 1, 4096);
-  in_range("guidance-image-size", o.clip_lit.image_size, 16, 8192);
-  in_range("checkpoint-every", o.checkpoint_every, 1, kMaxSteps);
-  in_range("sample-every", o.sample_every, 1, kMaxSteps);
-  in_range("keep-checkpoints", o.keep_checkpoints, 1, 1'000'000);
-  in_range("reconstruction-steps", o.schedule.reconstruction_steps, 0, kMaxSteps);
-  in_range("round-steps", o.schedule.round_steps, 1, kMaxSteps);
-  in_range("guidance-init-steps", o.clip_lit.schedule.init_steps, 0, kMaxSteps);
-  in_range("refine-steps", o.clip_lit.schedule.refine_steps, 0, kMaxSteps);
-  in_range("max-extensions", o.schedule.max_extensions, 0, kMaxSteps, " (0: no limit)");
-  in_range("check-sync-every", o.check_sync_every, 0, kMaxSteps, " (0: never)");
+  io::check_range("max-steps", o.max_steps, 0, std::numeric_limits<int64_t>::max(),
+                  " (0: only the set-up, e.g. the residual vector)");
+  io::check_range("rounds", o.rounds, 0, kMaxSteps, " (0: no limit)");
+  io::check_range("batch-size", o.batch_size, 1, io::kMaxBatchSize);
+  io::check_range("image-size", o.image_size, 16, 8192,
+                  " (512 in the papers; rave train --dry-run estimates the memory)");
+  io::check_range("guidance-batch-size", o.clip_lit.batch_size, 1, io::kMaxBatchSize);
+  io::check_range("guidance-image-size", o.clip_lit.image_size, 16, 8192);
+  io::check_range("checkpoint-every", o.checkpoint_every, 1, kMaxSteps);
+  io::check_range("sample-every", o.sample_every, 1, kMaxSteps);
+  io::check_range("keep-checkpoints", o.keep_checkpoints, 1, 1'000'000);
+  io::check_range("reconstruction-steps", o.schedule.reconstruction_steps, 0, kMaxSteps);
+  io::check_range("round-steps", o.schedule.round_steps, 1, kMaxSteps);
+  io::check_range("guidance-init-steps", o.clip_lit.schedule.init_steps, 0, kMaxSteps);
+  io::check_range("refine-steps", o.clip_lit.schedule.refine_steps, 0, kMaxSteps);
+  io::check_range("max-extensions", o.schedule.max_extensions, 0, kMaxSteps, " (0: no limit)");
+  io::check_range("check-sync-every", o.check_sync_every, 0, kMaxSteps, " (0: never)");
   for (const auto& [flag, value] :
        {std::pair{"lr", o.learning_rate}, {"weight-decay", o.weight_decay}, {"guidance-lr", o.clip_lit.learning_rate},
         {"collective-timeout", o.collective_timeout}}) {

@@ -1,6 +1,6 @@
-// libFuzzer target: the checkpoint reader of `rave inspect` and `--resume` (io::Checkpoint::read) on arbitrary
-// files: HDF5's parser, then rave's attribute, dataset and checksum checks. Anything but an IoError is a crash;
-// a crash inside libhdf5 is HDF5's own, and why fuzz.checkpoint only replays its corpus (docs/building.md, Fuzzing).
+// libFuzzer target: the checkpoint loader of `--resume` and `rave enhance` (io::Checkpoint::read) on arbitrary
+// files: rave's header (length, SHA-256) before libhdf5 parses a byte, which refuses every mutation of the seeds;
+// the refusal of a file without the header. Anything but an IoError is a crash.
 #include <cstdint>
 
 #include "dist/error.h"

@@ -4,6 +4,7 @@ inputs of the crashes the fuzzers found. Run once at authoring time with the ven
     .torch-pip/bin/python tests/fuzz/make_corpus.py
 The files are committed; CI does not run this."""
 import collections
+import hashlib
 import io
 import os
 import struct
@@ -69,12 +70,12 @@ def zip64_extra_overrun():
     return local + central + end
 
 
-def checkpoint():
+def checkpoint(userblock=0):
     """rave's checkpoint layout (docs/checkpoint-format.md) at its smallest: every root attribute, one enhancer
     dataset with the Fletcher-32 filter, a 0-d dataset with its CRC-32 attribute."""
     import zlib
     buffer = io.BytesIO()
-    with h5py.File(buffer, "w") as f:
+    with h5py.File(buffer, "w", userblock_size=userblock) as f:
         for key, value in [("format", "rave-checkpoint"), ("method", "rave"), ("stage", "guided"), ("config", ""),
                            ("source", ""), ("created", "2026-01-01T00:00:00Z"), ("rave_version", "0.1.0")]:
             f.attrs[key] = value
@@ -87,6 +88,15 @@ def checkpoint():
         f.create_dataset("optimizer/enhancer/step", data=step)
         f["optimizer/enhancer/step"].attrs["crc32"] = np.int64(zlib.crc32(step.tobytes()))
     return buffer.getvalue()
+
+
+def sealed(data):
+    """rave's header (docs/checkpoint-format.md, io/h5_seal.h) in the 512-byte userblock of an HDF5 file made with
+    one: loading a checkpoint checks it before libhdf5 parses a byte, so mutations of this seed stop there."""
+    body = data[512:]
+    text = (f"rave-hdf5 1\nlength {len(data)}\nsha256 {hashlib.sha256(body).hexdigest()}\n"
+            "# rave's header: HDF5 data follows at byte 512 (its userblock); see docs/checkpoint-format.md\n")
+    return text.encode().ljust(512, b"\0") + body
 
 
 def image(mode, size, fmt, **options):
@@ -114,7 +124,8 @@ def main():
     put("zip", "stored.zip", stored_zip(False))
     put("zip", "zip64.zip", stored_zip(True))
     put("zip", "regression-zip64-extra-overrun.zip", zip64_extra_overrun())
-    put("checkpoint", "tiny.h5", checkpoint())
+    put("checkpoint", "unsealed.h5", checkpoint())
+    put("checkpoint", "sealed.h5", sealed(checkpoint(userblock=512)))
     put("image", "rgb.png", image("RGB", (8, 6), "PNG"))
     put("image", "palette-interlaced.png", image("P", (9, 5), "PNG", interlace=True, transparency=0))
     put("image", "grey16.png", image("I;16", (5, 4), "PNG"))

@@ -1,6 +1,6 @@
 // rave inspect on damaged checkpoints (issue 19): each kind of damage exits 1 with a message naming the file;
 // an intact checkpoint lists what was verified, and one without rave's header (an older rave's) says that only
-// its datasets' checksums could be.
+// its datasets' checksums could be, and is loaded only once --reseal gave it the header.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -48,6 +48,34 @@ TEST(DamagedFiles, InspectListsWhatItVerified) {
   EXPECT_EQ(older.code, 0) << older.output;
   EXPECT_NE(older.output.find("whole-file hash  none (written by another tool or an older rave"), std::string::npos)
       << older.output;
+}
+
+// A checkpoint without rave's header: loading it (rave enhance here) refuses it with the way out, --reseal, whose
+// copy carries the header and the same tensors.
+TEST(DamagedFiles, ResealGivesAnOlderCheckpointTheHeader) {
+  test::ScratchDir dir;
+  const std::string path = (dir / "old.h5").string(), resealed = (dir / "new.h5").string();
+  const io::Checkpoint written = sample();
+  written.write(path);
+  test::strip_header(path);
+  const auto refused = test::run_command(std::string(RAVE_BINARY) + " enhance --checkpoint " + path + " --input " +
+                                         dir.path().string() + " --output " + (dir / "out").string());
+  EXPECT_EQ(refused.code, 1) << refused.output;
+  EXPECT_NE(refused.output.find(path + ": no rave header with the file's SHA-256"), std::string::npos)
+      << refused.output;
+  const auto reseal = test::run_command(std::string(RAVE_BINARY) + " inspect " + path + " --reseal " + resealed);
+  EXPECT_EQ(reseal.code, 0) << reseal.output;
+  EXPECT_NE(reseal.output.find("resealed " + path + " (5 datasets verified) as " + resealed), std::string::npos)
+      << reseal.output;
+  EXPECT_NE(inspect(resealed).output.find("whole-file hash  ok"), std::string::npos);
+  const io::Checkpoint read = io::Checkpoint::read(resealed);
+  EXPECT_EQ(read.seed, written.seed);
+  for (const auto& [name, tensor] : written.tensors) EXPECT_TRUE(torch::equal(read.tensors.at(name), tensor)) << name;
+  // A damaged file is not resealed: the datasets' checksums are checked first.
+  test::flip_value(path, 1234.5678f, 2);
+  const auto damaged = test::run_command(std::string(RAVE_BINARY) + " inspect " + path + " --reseal " + resealed);
+  EXPECT_EQ(damaged.code, 1) << damaged.output;
+  EXPECT_NE(damaged.output.find("Fletcher32"), std::string::npos) << damaged.output;
 }
 
 TEST(DamagedFiles, InspectExitsNonZeroOnEachKindOfDamage) {

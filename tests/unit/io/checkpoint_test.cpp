@@ -188,7 +188,7 @@ TEST(Checkpoint, DetectsCorruptedAndTruncatedFiles) {
   std::string error = error_of([&] { Checkpoint::read(path); });
   EXPECT_EQ(error.rfind(path + ": damaged: the SHA-256", 0), 0u) << error;
   test::strip_header(path);
-  error = error_of([&] { Checkpoint::read(path); });
+  error = error_of([&] { Checkpoint::read(path, h5::Unsealed::accept); });
   EXPECT_NE(error.find(path), std::string::npos) << error;
   EXPECT_NE(error.find("enhancer/cond1.weight"), std::string::npos) << error;
   EXPECT_NE(error.find("Fletcher32"), std::string::npos) << error;
@@ -234,7 +234,7 @@ TEST(Checkpoint, RefusesADatasetClaimingMoreThanTheFileHolds) {
   H5Dclose(H5Dcreate2(file, "enhancer/huge", H5T_NATIVE_FLOAT, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   H5Sclose(space);
   H5Fclose(file);
-  const std::string error = error_of([&] { Checkpoint::read(path); });
+  const std::string error = error_of([&] { Checkpoint::read(path, h5::Unsealed::accept); });
   EXPECT_EQ(error.rfind(path + ": dataset 'enhancer/huge' claims 1099511627776 elements", 0), 0u) << error;
 }
 
@@ -341,4 +341,21 @@ TEST(Checkpoint, H5lsShowsTheDocumentedLayout) {
 }
 
 }  // namespace
+// Loading refuses a checkpoint without rave's header before libhdf5 parses it (a damaged one can crash libhdf5),
+// and says how to get one with the header; rave inspect (Unsealed::accept) still reads it.
+TEST(Checkpoint, LoadingRefusesAFileWithoutRavesHeader) {
+  test::ScratchDir dir;
+  const std::string path = (dir / "c.h5").string();
+  sample(3).write(path);
+  test::strip_header(path);
+  try {
+    Checkpoint::read(path);
+    ADD_FAILURE() << "read a checkpoint without rave's header";
+  } catch (const IoError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(path + ": no rave header with the file's SHA-256", 0), 0u) << e.what();
+    EXPECT_EQ(e.hint().rfind("rave inspect " + path + " --reseal NEW.h5", 0), 0u) << e.hint();
+  }
+  EXPECT_EQ(Checkpoint::read(path, h5::Unsealed::accept).step, 3);
+}
+
 }  // namespace rave::io
