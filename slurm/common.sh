@@ -9,6 +9,10 @@ readonly RAVE_EXIT_STOPPED=75
 # rave_launcher: sets the array `launcher` to the command that starts a job step over every task of the
 # allocation. LAUNCHER=srun (default) is Slurm's own launcher with PMIx (SRUN_MPI, see `srun --mpi=list`);
 # LAUNCHER=mpirun is Open MPI's, which reads the allocation from Slurm by itself (MPIRUN_ARGS adds flags).
+# scancel, a time limit and a preemption send SIGTERM to every process of the job, mpirun and the ranks alike:
+# the ranks take it as a stop request, but mpirun answers it by killing them odls_base_sigkill_timeout seconds
+# later (1 by default), before a step of more than a second ends in its checkpoint. MPIRUN_KILL_TIMEOUT (25, under
+# Slurm's default KillWait of 30 s, after which Slurm kills everything itself) gives the ranks that long.
 # An array, not a function: run_preemptible must start the launcher itself as its background child, so that the
 # signal it forwards reaches srun or mpirun and not a subshell.
 rave_launcher() {
@@ -20,7 +24,8 @@ rave_launcher() {
       local -a extra=()
       read -ra extra <<<"${MPIRUN_ARGS:-}"
       # Each rank bound to its --cpus-per-task cores.
-      launcher=(mpirun -np "$SLURM_NTASKS" --map-by "slot:PE=${SLURM_CPUS_PER_TASK:-1}" --bind-to core "${extra[@]}") ;;
+      launcher=(mpirun -np "$SLURM_NTASKS" --map-by "slot:PE=${SLURM_CPUS_PER_TASK:-1}" --bind-to core
+        --mca odls_base_sigkill_timeout "${MPIRUN_KILL_TIMEOUT:-25}" "${extra[@]}") ;;
     *)
       echo "rave: LAUNCHER=$LAUNCHER: expected srun or mpirun" >&2
       exit 2 ;;

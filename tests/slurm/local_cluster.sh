@@ -72,7 +72,8 @@ SchedulerType=sched/backfill
 MpiDefault=none
 JobRequeue=1
 ReturnToService=2
-KillWait=10
+# Slurm's default: the time scancel leaves a job between SIGTERM and SIGKILL, to checkpoint in (slurm_test.sh 6).
+KillWait=30
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF

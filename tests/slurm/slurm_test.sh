@@ -7,7 +7,8 @@
 #      parameters of run 1;
 #   4. a batch script that runs rave without srun in a 2-task allocation fails with the world-size error;
 #   5. a long run with a 1-minute time limit gets Slurm's own --signal=B:USR1@30 warning, stops with a checkpoint and
-#      is requeued (then cancelled: its parameters are what test 3 compares).
+#      is requeued (then cancelled: its parameters are what test 3 compares);
+#   6. scancel of a run with steps of seconds, through srun and through mpirun, ends in a checkpoint, not requeued.
 # Exits 77 (skipped) when Slurm or munge is not installed, or when not run as root (slurmd must be).
 set -euo pipefail
 rave=$(realpath "$1")
@@ -150,4 +151,31 @@ scancel "$job"
 grep -Eq "stopped at step [0-9]+ on request \(SIGUSR1" "$work/timelimit.out" || fail "no stop line in timelimit.out"
 stopped_line=$(sed -nE 's/.*(stopped at step [0-9]+).*/\1/p' "$work/timelimit.out")
 echo "slurm_test.sh: --time=1 --signal=B:USR1@30: $stopped_line, checkpointed and requeued before the time limit"
+# 6. scancel (SIGTERM to the batch script, mpirun and every rank, SIGKILL KillWait = 30 s later) mid-step, with steps
+# of seconds, through both launchers: the ranks checkpoint before anything kills them (under mpirun thanks to
+# MPIRUN_KILL_TIMEOUT, slurm/common.sh; with mpirun's default of 1 s no checkpoint was written), and the script
+# does not requeue.
+"$rave" synth --out "$work/data320" --count 4 --size 320 --seed 0 --test-fraction 0 >/dev/null
+sed -e "s|$work/data/|$work/data320/|" -e 's/^image-size = 32$/image-size = 320/' "$work/tiny.ini" >"$work/slow.ini"
+for launcher in srun mpirun; do
+  name=cancelled-$launcher
+  job=$(LAUNCHER=$launcher sbatch_train "$name" --parsable \
+    --export="ALL,CONFIG=$work/slow.ini,RUN_DIR=$work/$name,RAVE=$rave,RAVE_ARGS=--max-steps 100000 \
+--log-file $work/$name.log")
+  wait_for 180 "the $launcher run reaching step 3" has_lines "$work/$name/metrics.jsonl" 3
+  scancel "$job"
+  wait_for 60 "job $job ending after scancel" job_ended "$job"
+  # The run's log file: once mpirun has SIGTERM it no longer passes the ranks' output on to the job's.
+  out=$work/$name.log
+  step_seconds=$(python3 -c 'import json, sys
+times = [json.loads(line)["time"] for line in open(sys.argv[1])]
+print(min(b - a for a, b in zip(times, times[1:])))' "$work/$name/metrics.jsonl")
+  python3 -c "import sys; sys.exit(0 if $step_seconds > 1 else 1)" ||
+    fail "$launcher: steps of $step_seconds s are too short to show that the ranks outlast mpirun's default 1 s"
+  wait_for 30 "the stop line in $out" grep -Eq "stopped at step [0-9]+ on request \(.*SIGTERM" "$out"
+  stop_step=$(sed -nE 's/.*stopped at step ([0-9]+) on request.*/\1/p' "$out")
+  [ -f "$work/$name/checkpoints/$(printf 'step_%08d.h5' "$stop_step")" ] || fail "$launcher: no checkpoint after scancel"
+  grep -q "requeueing job" "$work/$name.out" && fail "$launcher: the script requeued a cancelled job"
+  echo "slurm_test.sh: scancel, LAUNCHER=$launcher, ${step_seconds} s steps: checkpoint at step $stop_step, not requeued"
+done
 echo "slurm_test.sh: passed"
