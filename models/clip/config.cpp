@@ -10,16 +10,13 @@
 namespace rave::models {
 namespace {
 
-const char* const kNotClipHint =
-    "expected an OpenAI CLIP .pt archive (ViT-B-32.pt, RN101.pt, ...) or an HDF5 file written by rave import-clip";
-
 const torch::Tensor& need(const StateDict& state, const std::string& key, int64_t dims, const std::string& source) {
   const torch::Tensor* tensor = state.find(key);
-  if (!tensor) throw IoError(source + " is not a CLIP state dict: the key '" + key + "' is missing", kNotClipHint);
+  if (!tensor) throw IoError(source + " is not a CLIP state dict: the key '" + key + "' is missing", kClipFileHint);
   if (tensor->dim() != dims) {
     throw IoError(source + ": '" + key + "' has " + std::to_string(tensor->dim()) + " dimensions, expected " +
                       std::to_string(dims),
-                  kNotClipHint);
+                  kClipFileHint);
   }
   return *tensor;
 }
@@ -84,7 +81,7 @@ ClipConfig ClipConfig::infer(const StateDict& state, const std::string& source, 
     if (grid * grid + 1 != pool.size(0)) {
       throw IoError(source + ": visual.attnpool.positional_embedding has " + std::to_string(pool.size(0)) +
                         " rows, not a square grid plus one",
-                    kNotClipHint);
+                    kClipFileHint);
     }
     c.vision_patch_size = 0;
     c.image_resolution = 32 * grid;
@@ -110,17 +107,17 @@ void ClipConfig::validate(const std::string& source) const {
          "(rave import-clip --text-heads N)");
   }
   if (transformer_layers <= 0 || context_length <= 0 || vocab_size <= 0 || embed_dim <= 0) {
-    fail("text tower without layers, context or vocabulary", kNotClipHint);
+    fail("text tower without layers, context or vocabulary", kClipFileHint);
   }
   if (is_vit()) {
-    if (vision_layers.size() != 1 || vision_layers[0] <= 0) fail("a vision transformer needs one depth", kNotClipHint);
+    if (vision_layers.size() != 1 || vision_layers[0] <= 0) fail("a vision transformer needs one depth", kClipFileHint);
     if (vision_heads <= 0 || vision_width % vision_heads != 0 || image_resolution % vision_patch_size != 0) {
       fail("vision width " + std::to_string(vision_width) + ", patch " + std::to_string(vision_patch_size) +
                ", resolution " + std::to_string(image_resolution),
            "a ViT needs a width of at least 64 and a resolution divisible by the patch size");
     }
   } else {
-    if (vision_layers.size() != 4) fail("a ModifiedResNet needs four stage depths", kNotClipHint);
+    if (vision_layers.size() != 4) fail("a ModifiedResNet needs four stage depths", kClipFileHint);
     if (vision_heads <= 0 || (vision_width * 32) % vision_heads != 0 || image_resolution % 32 != 0) {
       fail("ResNet width " + std::to_string(vision_width) + ", resolution " + std::to_string(image_resolution),
            "a ModifiedResNet needs a width of at least 2 and a resolution divisible by 32");

@@ -17,6 +17,11 @@ namespace rave::models {
 // Parameter and buffer tensors by state-dict key ("visual.conv1.weight"), in file order.
 using StateDict = torch::OrderedDict<std::string, torch::Tensor>;
 
+// What a user can do about a file that holds no CLIP model: the kinds of file rave reads CLIP weights from.
+inline constexpr const char* kClipFileHint =
+    "expected an OpenAI CLIP .pt archive (ViT-B-32.pt, RN101.pt, ...), a torch.save'd state dict of one, or an HDF5 "
+    "file written by rave import-clip";
+
 struct ClipConfig {
   int64_t embed_dim = 512;
   int64_t image_resolution = 224;

@@ -12,6 +12,8 @@
 #include "dist/error.h"
 #include "io/h5.h"
 #include "io/h5_seal.h"
+#include "io/torch_zip.h"
+#include "io/zip.h"
 #include "models/clip/checksum.h"
 
 namespace rave::models {
@@ -19,8 +21,6 @@ namespace {
 
 constexpr const char* kFormat = "rave-clip-state";
 constexpr int64_t kFormatVersion = 1;
-const char* const kFileHint =
-    "expected an OpenAI CLIP .pt archive (ViT-B-32.pt, RN101.pt, ...) or an HDF5 file written by rave import-clip";
 
 bool ignored_key(const std::string& key) {
   static const std::set<std::string> archive_integers = {"input_resolution", "context_length", "vocab_size"};
@@ -33,7 +33,7 @@ enum class FileKind { kZip, kHdf5, kOther };
 
 FileKind file_kind(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("cannot open the CLIP model " + path, kFileHint);
+  if (!in) throw IoError("cannot open the CLIP model " + path, kClipFileHint);
   char magic[16] = {};
   in.read(magic, sizeof(magic));
   if (in.gcount() >= 4 && std::equal(magic, magic + 4, "PK\x03\x04")) return FileKind::kZip;
@@ -59,6 +59,25 @@ ClipState read_torchscript(const std::string& path) {
   ClipState state;
   for (const auto& item : module.named_parameters(/*recurse=*/true)) add_tensor(state.tensors, item.name, item.value);
   for (const auto& item : module.named_buffers(/*recurse=*/true)) add_tensor(state.tensors, item.name, item.value);
+  return state;
+}
+
+// Whether the zip at `path` is a TorchScript archive (OpenAI's releases: <prefix>/constants.pkl beside the code)
+// rather than a state dict written by torch.save, which torch::jit::load refuses as if the file were damaged. rave's
+// own zip reader looks first: it is fuzzed, and a damaged archive is reported before LibTorch parses it.
+bool is_torchscript(const std::string& path) {
+  const io::ZipArchive zip(path);
+  const std::string entry = "/constants.pkl";
+  return std::any_of(zip.names().begin(), zip.names().end(), [&](const std::string& name) {
+    return name.size() > entry.size() && name.compare(name.size() - entry.size(), entry.size(), entry) == 0;
+  });
+}
+
+ClipState read_state_dict(const std::string& path) {
+  ClipState state;
+  for (const auto& [key, tensor] : io::strip_data_parallel_prefix(io::read_torch_state_dict(path), path)) {
+    add_tensor(state.tensors, key, tensor);
+  }
   return state;
 }
 
@@ -95,13 +114,13 @@ ClipState read_clip_state(const std::string& path, bool verify_checksum) {
   switch (file_kind(path)) {
     case FileKind::kZip:
       if (verify_checksum) check_known_sha256(path);
-      return read_torchscript(path);
+      return is_torchscript(path) ? read_torchscript(path) : read_state_dict(path);
     case FileKind::kHdf5:
       return read_hdf5(path);
     case FileKind::kOther:
       break;
   }
-  throw IoError(path + " is neither a TorchScript archive (zip) nor an HDF5 file", kFileHint);
+  throw IoError(path + " is neither a TorchScript archive (zip) nor an HDF5 file", kClipFileHint);
 }
 
 void load_state(ClipModelImpl& model, const StateDict& state, const std::string& source) {

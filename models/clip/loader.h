@@ -3,6 +3,8 @@
 //     buffers are the state-dict keys; fp16 tensors are upcast to float32; the integer entries input_resolution,
 //     context_length, vocab_size and BatchNorm's num_batches_tracked are ignored. When the file name is one of
 //     OpenAI's, its SHA-256 is compared with the one in OpenAI's download URL and a mismatch is logged as a warning.
+//   * State dicts written by torch.save (model.state_dict() of one of those models, nn.DataParallel's "module."
+//     prefix removed) through rave's own .pth reader (io/torch_zip), the same keys.
 //   * Our HDF5 state files: one float32 dataset per key (names verbatim, dots included) and the configuration in
 //     the `config_json` attribute; no TorchScript needed to read them. `rave import-clip` writes them.
 // Loading is strict: missing, unexpected or mis-shaped keys are an IoError listing every offending key.
@@ -28,7 +30,8 @@ struct ClipState {
   std::optional<ClipConfig> config;
 };
 
-// Reads an OpenAI TorchScript archive or one of our HDF5 state files (told apart by their signature).
+// Reads an OpenAI TorchScript archive, a torch.save'd state dict or one of our HDF5 state files (told apart by
+// their signature and, for zips, by TorchScript's constants.pkl).
 ClipState read_clip_state(const std::string& path, bool verify_checksum = true);
 
 // The stored configuration, or the one inferred from the tensors (options.text_heads applied), then a model

@@ -13,6 +13,8 @@
 #include "models/clip/checksum.h"
 #include "models/clip/loader.h"
 #include "tests/support/test_support.h"
+#include "tests/unit/io/pickle_writer.h"
+#include "tests/unit/io/zip_writer.h"
 
 namespace rave::models {
 namespace {
@@ -111,7 +113,40 @@ TEST(ClipLoader, TruncatedArchive) {
     std::ofstream(truncated, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
   }
   const std::string message = io_error([&] { read_clip_state(truncated); });
-  EXPECT_NE(message.find("cannot read the TorchScript archive " + truncated), std::string::npos) << message;
+  EXPECT_EQ(message.rfind(truncated + ": not a zip archive", 0), 0u) << message;
+}
+
+// A state dict written by torch.save (model.state_dict() of a CLIP model, "module." prefixes of nn.DataParallel
+// included) loads with the same tensors as the model's HDF5 state file; before, LibTorch's TorchScript loader
+// refused it as a damaged download.
+TEST(ClipLoader, TorchSaveStateDict) {
+  RAVE_REQUIRE_FIXTURES();
+  const ClipState reference = read_clip_state(test::fixture("clip", "tiny_vit_state.h5"));
+  test::Pickle pickle;
+  pickle.ordered_dict().op("(");
+  test::ZipWriter zip;
+  int64_t storage = 0;
+  for (const auto& item : reference.tensors) {
+    const torch::Tensor& tensor = item.value();
+    const std::string key = std::to_string(storage++);
+    std::vector<int64_t> strides(size_t(tensor.dim()));
+    for (int64_t d = 0; d < tensor.dim(); ++d) strides[size_t(d)] = tensor.stride(d);
+    pickle.text("module." + item.key()).tensor(key, tensor.numel(), 0, tensor.sizes().vec(), strides);
+    zip.add("archive/data/" + key, std::string(static_cast<const char*>(tensor.data_ptr()), tensor.nbytes()));
+  }
+  zip.add("archive/data.pkl", pickle.op("u").stop());
+  zip.add("archive/version", "3\n");
+  test::ScratchDir dir;
+  const std::string path = (dir / "state_dict.pth").string();
+  std::ofstream(path, std::ios::binary) << zip.bytes();
+
+  const ClipState loaded = read_clip_state(path);
+  ASSERT_EQ(loaded.tensors.size(), reference.tensors.size());
+  for (const auto& item : reference.tensors) {
+    const torch::Tensor* tensor = loaded.tensors.find(item.key());
+    ASSERT_NE(tensor, nullptr) << item.key();
+    EXPECT_TRUE(torch::equal(*tensor, item.value())) << item.key();
+  }
 }
 
 TEST(ClipLoader, ArchiveDropsIntegerEntriesAndUpcasts) {
