@@ -43,7 +43,8 @@ peak_kib() { sed -n 's/^peak_kib=//p' "$1"; }
 record "$("$python" - "$scratch/rave.log" "$(peak_kib "$scratch/rave.time")" "$threads" <<'PY'
 import json, os, re, sys
 log, peak_kib, threads = open(sys.argv[1]).read(), int(sys.argv[2]), int(sys.argv[3])
-m = re.search(r"enhanced (\d+) of \d+ images \(([\d.]+) megapixels\) in ([\d.]+) s: ([\d.]+) megapixels/s", log)
+m = re.search(r"enhanced (\d+) of \d+ images on \d+ rank\(s\) \(([\d.]+) megapixels\) in ([\d.]+) s: ([\d.]+) megapixels/s",
+              log)
 if not m:
     sys.exit("bench/enhance.sh: rave enhance failed:\n" + log)
 print(json.dumps({"bench": "enhance", "impl": "rave", "images": int(m[1]), "megapixels": float(m[2]),
