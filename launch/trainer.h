@@ -30,7 +30,7 @@ struct TrainerOptions {
   int64_t image_size = 512;
   uint64_t seed = 1143;
   std::string backend = "auto";
-  double collective_timeout = 0;
+  double collective_timeout = 600;  // seconds before a stuck collective aborts (0: never)
   std::string resume;           // "", "auto" or a checkpoint path
   bool allow_world_size_change = false;  // resume a checkpoint of another world size (re-sharding the data)
   int64_t checkpoint_every = 1000;

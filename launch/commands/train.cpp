@@ -15,6 +15,10 @@ namespace {
 
 using io::po::value;
 
+// Every flag's default is the field's own in TrainerOptions (launch/trainer.h) and the structs it holds, so that
+// each exists once: tests that build the options get the defaults users get.
+const TrainerOptions kDefaults;
+
 void declare(io::OptionSet& options) {
   options.flags()
       ("dry-run", io::po::bool_switch(),
@@ -23,36 +27,46 @@ void declare(io::OptionSet& options) {
   options.section("data")
       ("backlit", value<std::string>(), "folder of backlit training images")
       ("welllit", value<std::string>(), "folder of well-lit images (RAVE: the positive set of the residual vector)")
-      ("image-size", value<int64_t>()->default_value(512), "training resolution (square, Lanczos resize)")
-      ("loader-threads", value<int>()->default_value(2), "image decoding threads per rank")
-      ("loader-cache-mib", value<int64_t>()->default_value(2048),
+      ("image-size", value<int64_t>()->default_value(kDefaults.image_size),
+       "training resolution (square, Lanczos resize)")
+      ("loader-threads", value<int>()->default_value(kDefaults.loader_threads), "image decoding threads per rank")
+      ("loader-cache-mib", value<int64_t>()->default_value(kDefaults.loader_cache_mib),
        "MiB of resized training images each rank keeps in memory instead of decoding them again (0: none)");
-  declare_exif_option(options.section("data"), io::kTrainingExifOrientation);
+  declare_exif_option(options.section("data"), kDefaults.exif);
   options.section("train")
-      ("method", value<std::string>()->default_value("rave"), "rave, clip-lit or clip-lit-latent")
-      ("run-dir", value<std::string>()->default_value("runs/default"), "checkpoints, metrics and samples go here")
+      ("method", value<std::string>()->default_value(kDefaults.method), "rave, clip-lit or clip-lit-latent")
+      ("run-dir", value<std::string>()->default_value(kDefaults.run_dir), "checkpoints, metrics and samples go here")
       ("max-steps", value<int64_t>(), "stop after this many enhancer steps (default: warm-up + 3 rounds)")
-      ("rounds", value<int64_t>()->default_value(0), "also stop when this guided round ends, extensions included (0: no limit)")
-      ("batch-size", value<int64_t>()->default_value(8), "images per rank per step")
-      ("seed", value<int64_t>()->default_value(1143), "seed of every random draw")
-      ("precision", value<std::string>()->default_value("fp32"), "fp32, or bf16: forward passes under autocast (weights, Adam, losses fp32)")
-      ("lr", io::real_value(2e-5), "Adam learning rate of the enhancer")
-      ("weight-decay", io::real_value(1e-3), "Adam (coupled, L2) weight decay")
-      ("backend", value<std::string>()->default_value("auto"), "gradient all-reduce: auto, mpi or nccl")
-      ("check-sync-every", value<int64_t>()->default_value(0), "steps between checks that all ranks agree (0: never)")
-      ("collective-timeout", io::real_value(600), "seconds before a stuck collective aborts (0: never)")
-      ("resume", value<std::string>()->default_value(""), "auto (newest checkpoint in --run-dir) or a checkpoint path")
+      ("rounds", value<int64_t>()->default_value(kDefaults.rounds),
+       "also stop when this guided round ends, extensions included (0: no limit)")
+      ("batch-size", value<int64_t>()->default_value(kDefaults.batch_size), "images per rank per step")
+      ("seed", value<int64_t>()->default_value(int64_t(kDefaults.seed)), "seed of every random draw")
+      ("precision", value<std::string>()->default_value(models::to_string(kDefaults.precision)),
+       "fp32, or bf16: forward passes under autocast (weights, Adam, losses fp32)")
+      ("lr", io::real_value(kDefaults.learning_rate), "Adam learning rate of the enhancer")
+      ("weight-decay", io::real_value(kDefaults.weight_decay), "Adam (coupled, L2) weight decay")
+      ("backend", value<std::string>()->default_value(kDefaults.backend), "gradient all-reduce: auto, mpi or nccl")
+      ("check-sync-every", value<int64_t>()->default_value(kDefaults.check_sync_every),
+       "steps between checks that all ranks agree (0: never)")
+      ("collective-timeout", io::real_value(kDefaults.collective_timeout),
+       "seconds before a stuck collective aborts (0: never)")
+      ("resume", value<std::string>()->default_value(kDefaults.resume),
+       "auto (newest checkpoint in --run-dir) or a checkpoint path")
       ("allow-world-size-change", io::po::bool_switch(),
        "resume a checkpoint written by another number of ranks (the data is re-sharded; the run leaves the "
        "uninterrupted trajectory)")
-      ("checkpoint-every", value<int64_t>()->default_value(1000), "steps between checkpoints")
-      ("keep-checkpoints", value<int>()->default_value(3), "periodic checkpoints kept (best_round<r>.h5 always kept)")
-      ("sample-every", value<int64_t>()->default_value(500), "steps between sample grids (input | enhanced | light map)")
-      ("reconstruction-steps", value<int64_t>()->default_value(1000), "reconstruction warm-up steps")
-      ("round-steps", value<int64_t>()->default_value(2100), "enhancer steps per guided round")
-      ("extension-threshold", io::real_value(ScheduleOptions{}.extension_threshold),
+      ("checkpoint-every", value<int64_t>()->default_value(kDefaults.checkpoint_every), "steps between checkpoints")
+      ("keep-checkpoints", value<int>()->default_value(kDefaults.keep_checkpoints),
+       "periodic checkpoints kept (best_round<r>.h5 always kept)")
+      ("sample-every", value<int64_t>()->default_value(kDefaults.sample_every),
+       "steps between sample grids (input | enhanced | light map)")
+      ("reconstruction-steps", value<int64_t>()->default_value(kDefaults.schedule.reconstruction_steps),
+       "reconstruction warm-up steps")
+      ("round-steps", value<int64_t>()->default_value(kDefaults.schedule.round_steps),
+       "enhancer steps per guided round")
+      ("extension-threshold", io::real_value(kDefaults.schedule.extension_threshold),
        "extend a guided round by 60 steps while its last step's guidance + 0.9 identity loss exceeds this")
-      ("max-extensions", value<int64_t>()->default_value(ScheduleOptions{}.max_extensions),
+      ("max-extensions", value<int64_t>()->default_value(kDefaults.schedule.max_extensions),
        "extensions a guided round or a guidance phase gets at most before it ends anyway (0: no limit, as the "
        "reference)");
   options.section("guidance")
@@ -60,12 +74,17 @@ void declare(io::OptionSet& options) {
       ("clip-identity", value<std::string>(), "identity encoder: CLIP RN file (.pt or .h5) or 'pixels'")
       ("vocab", value<std::string>(), "BPE merges file (bpe_simple_vocab_16e6.txt.gz; CLIP-LIT methods)")
       ("residual", value<std::string>(), "use this residual-vector file instead of computing it")
-      ("guidance-init-steps", value<int64_t>()->default_value(8000), "guidance initialisation steps (CLIP-LIT methods)")
-      ("refine-steps", value<int64_t>()->default_value(1000), "guidance refinement steps per round (CLIP-LIT methods)")
-      ("guidance-batch-size", value<int64_t>()->default_value(16), "guidance images (or tuples) per rank per step")
-      ("guidance-image-size", value<int64_t>()->default_value(256), "side of the guidance images and intermediate results")
-      ("guidance-lr", io::real_value(0), "Adam learning rate of the pair (0: 5e-6 clip-lit, 5e-4 latent)")
-      ("guidance-extension-threshold", io::real_value(ClipLitScheduleOptions{}.extension_threshold),
+      ("guidance-init-steps", value<int64_t>()->default_value(kDefaults.clip_lit.schedule.init_steps),
+       "guidance initialisation steps (CLIP-LIT methods)")
+      ("refine-steps", value<int64_t>()->default_value(kDefaults.clip_lit.schedule.refine_steps),
+       "guidance refinement steps per round (CLIP-LIT methods)")
+      ("guidance-batch-size", value<int64_t>()->default_value(kDefaults.clip_lit.batch_size),
+       "guidance images (or tuples) per rank per step")
+      ("guidance-image-size", value<int64_t>()->default_value(kDefaults.clip_lit.image_size),
+       "side of the guidance images and intermediate results")
+      ("guidance-lr", io::real_value(kDefaults.clip_lit.learning_rate),
+       "Adam learning rate of the pair (0: 5e-6 clip-lit, 5e-4 latent)")
+      ("guidance-extension-threshold", io::real_value(kDefaults.clip_lit.schedule.extension_threshold),
        "extend a guidance phase by 100 steps while its last step's loss exceeds this (CLIP-LIT methods)");
 }
 
