@@ -6,7 +6,7 @@
 #include "bench/report.h"
 #include "bench/tasks.h"
 #include "bench/timing.h"
-#include "dist/error.h"
+#include "core/error.h"
 #include "dist/shard_sampler.h"
 #include "io/batch_loader.h"
 #include "io/dataset.h"

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "launch/command.h"
 
 namespace rave::bench {

@@ -7,8 +7,8 @@
 #include "bench/report.h"
 #include "bench/tasks.h"
 #include "bench/timing.h"
+#include "core/cpu_block_cache.h"
 #include "dist/communicator.h"
-#include "dist/cpu_block_cache.h"
 #include "guidance/clip_encoders.h"
 #include "guidance/residual_file.h"
 #include "guidance/residual_pass.h"
@@ -29,7 +29,7 @@ void declare(io::OptionSet& options) {
 int run(const launch::Invocation& invocation) {
   const auto& o = invocation.options;
   const std::string out = io::required_value(o, "out", "rave bench residual");
-  dist::install_cpu_block_cache();  // as `rave residual` does
+  core::install_cpu_block_cache();  // as `rave residual` does
   const auto communicator = dist::make_communicator(*invocation.context, "auto");
   torch::manual_seed(0);
   models::ClipModel model(models::ClipConfig::vit_b32());
@@ -60,7 +60,7 @@ int run(const launch::Invocation& invocation) {
   j["bench"] = "rave_residual";
   j["impl"] = "rave";
   j["procedure"] = "guidance::compute_residual, batch " + std::to_string(options.batch_size);
-  // rave's own allocator for large CPU blocks (dist/cpu_block_cache.h), as the command it measures uses it.
+  // rave's own allocator for large CPU blocks (core/cpu_block_cache.h), as the command it measures uses it.
   j["allocator"] = "glibc malloc + rave's CPU block cache";
   j["images"] = images;
   j["seconds"] = rounded(seconds, 1e4);

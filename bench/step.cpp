@@ -11,9 +11,9 @@
 #include "bench/step_models.h"
 #include "bench/tasks.h"
 #include "bench/timing.h"
+#include "core/cpu_block_cache.h"
 #include "core/process_memory.h"
 #include "dist/communicator.h"
-#include "dist/cpu_block_cache.h"
 
 namespace rave::bench {
 namespace {
@@ -42,7 +42,7 @@ int run(const launch::Invocation& invocation) {
     throw UsageError("rave bench step: --batch and --iters must be at least 1, --size at least 32, --warmup >= 0");
   }
   const models::Precision precision = models::parse_precision(o["precision"].as<std::string>());
-  dist::install_cpu_block_cache();  // as `rave train` does
+  core::install_cpu_block_cache();  // as `rave train` does
   const auto communicator = dist::make_communicator(context, "auto");
   StepModels m = make_step_models(o["encoders"].as<std::string>(), batch, size, context.device(), *communicator,
                                   o["seed"].as<uint64_t>());
@@ -76,7 +76,7 @@ int run(const launch::Invocation& invocation) {
   j["size"] = size;
   j["warmup"] = warmup;
   j["iters"] = iters;
-  // rave's own allocator for large CPU blocks (dist/cpu_block_cache.h), as the command it measures uses it.
+  // rave's own allocator for large CPU blocks (core/cpu_block_cache.h), as the command it measures uses it.
   j["allocator"] = "glibc malloc + rave's CPU block cache";
   j["seed"] = o["seed"].as<uint64_t>();
   j["first_loss"] = first.loss;

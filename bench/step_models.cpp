@@ -1,6 +1,6 @@
 #include "bench/step_models.h"
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/h5.h"
 #include "launch/optimizer_state.h"
 

@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <limits>
 
-#include "analysis/vocabulary.h"
-#include "analysis/vocabulary_cache.h"
+#include "analysis/vocabulary/vocabulary.h"
+#include "analysis/vocabulary/vocabulary_cache.h"
 #include "bench/report.h"
 #include "bench/tasks.h"
 #include "bench/timing.h"

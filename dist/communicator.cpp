@@ -1,6 +1,6 @@
 #include "dist/communicator.h"
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "dist/mpi_communicator.h"
 #ifdef RAVE_HAVE_NCCL
 #include "dist/nccl_communicator.h"

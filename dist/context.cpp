@@ -2,6 +2,7 @@
 
 #include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <dlfcn.h>
+#include <mpi.h>
 #include <spdlog/spdlog.h>
 #include <torch/cuda.h>
 #include <torch/utils.h>
@@ -10,7 +11,7 @@
 #include <cstdlib>
 #include <thread>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "dist/world_size_check.h"
 
 namespace rave::dist {

@@ -1,9 +1,9 @@
 // The process group of one rave run: MPI start-up and shutdown (RAII), rank and world size, the local rank
 // on this machine, the compute device of this rank, and intra-op threads chosen so that the ranks sharing a
 // machine do not oversubscribe its cores. Works under mpirun, under srun, and as a plain single process.
+// <mpi.h> stays inside dist/: everything else talks to the other ranks through dist::Communicator.
 #pragma once
 
-#include <mpi.h>
 #include <torch/types.h>
 
 #include <string>
@@ -35,7 +35,6 @@ class Context {
   const torch::Device& device() const { return device_; }
   int threads() const { return threads_; }
   const std::string& host() const { return host_; }
-  MPI_Comm comm() const { return MPI_COMM_WORLD; }
 
   // One line describing this rank (host, local rank, device, threads, Slurm job and restart count), for the
   // start-up log.

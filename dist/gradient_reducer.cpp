@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "dist/random.h"
 
 namespace rave::dist {

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <new>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::dist {
 namespace {

@@ -1,12 +1,13 @@
 #include "dist/mpi_communicator.h"
 
+#include <mpi.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <climits>
 #include <optional>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::dist {
 namespace {
@@ -54,21 +55,21 @@ void MpiCommunicator::collective(const torch::Tensor& tensor, const std::string&
 
 void MpiCommunicator::all_reduce_sum(const torch::Tensor& tensor) {
   collective(tensor, "MPI_Allreduce", [&](void* data, int count, MPI_Datatype type) {
-    RAVE_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, data, count, type, MPI_SUM, context_.comm()));
+    RAVE_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, data, count, type, MPI_SUM, MPI_COMM_WORLD));
   });
 }
 
 void MpiCommunicator::broadcast(const torch::Tensor& tensor, int root) {
   check_root(root, world_size(), where_);
   collective(tensor, "MPI_Bcast", [&](void* data, int count, MPI_Datatype type) {
-    RAVE_MPI_CHECK(MPI_Bcast(data, count, type, root, context_.comm()));
+    RAVE_MPI_CHECK(MPI_Bcast(data, count, type, root, MPI_COMM_WORLD));
   });
 }
 
 void MpiCommunicator::barrier() {
   std::optional<Watchdog::Scope> watched;
   if (watchdog_) watched.emplace(watchdog_->enter("MPI_Barrier"));
-  RAVE_MPI_CHECK(MPI_Barrier(context_.comm()));
+  RAVE_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
 }
 
 void MpiCommunicator::abort(const std::string& message) {

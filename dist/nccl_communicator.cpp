@@ -1,5 +1,6 @@
 #include "dist/nccl_communicator.h"
 
+#include <mpi.h>
 #include <spdlog/spdlog.h>
 
 #include <optional>
@@ -8,7 +9,7 @@
 #include <c10/cuda/CUDAStream.h>
 #endif
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::dist {
 namespace {
@@ -58,7 +59,7 @@ NcclCommunicator::NcclCommunicator(const Context& context, double collective_tim
     if (startup) watched.emplace(startup->enter("NCCL start-up (unique id broadcast, ncclCommInitRank)"));
     ncclUniqueId id{};
     if (context.is_root()) RAVE_NCCL_CHECK(ncclGetUniqueId(&id));
-    RAVE_MPI_CHECK(MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, context.comm()));
+    RAVE_MPI_CHECK(MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, MPI_COMM_WORLD));
     RAVE_NCCL_CHECK(ncclCommInitRank(&comm_, context.world_size(), id, context.rank()));
   }
   RAVE_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "dist/random.h"
 
 namespace rave::dist {

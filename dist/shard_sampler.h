@@ -22,6 +22,13 @@ enum class ShardMode {
 struct SamplerState {
   int64_t epoch = 0;
   int64_t position = 0;  // items of this epoch's shard already handed out
+
+  // Checkpointed through io/state_archive.h.
+  template <class Archive>
+  void serialize(Archive& a) {
+    a("epoch", epoch);
+    a("position", position);
+  }
 };
 
 // Where each rank of a padded-mode world of `new_world_size` ranks continues when a run that stood at `state` with

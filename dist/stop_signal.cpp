@@ -8,7 +8,7 @@
 #include <cstring>
 #include <mutex>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::dist {
 namespace {

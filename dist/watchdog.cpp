@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::dist {
 

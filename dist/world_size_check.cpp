@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::dist {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "guidance/photometric_encoder.h"
 #include "guidance/pixel_identity_encoder.h"
 #include "io/resize.h"

@@ -17,13 +17,11 @@
 
 #include "guidance/encoders.h"
 #include "guidance/guidance.h"
+#include "guidance/loss_weights.h"
 #include "models/clip/precision.h"
 #include "models/enhancer.h"
 
 namespace rave::guidance {
-
-// Weight of the identity term next to the guidance term.
-inline constexpr double kIdentityTermWeight = 0.9;
 
 struct EnhancerLoss {
   torch::Tensor loss;      // what the step minimises

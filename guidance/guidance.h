@@ -17,7 +17,7 @@ class Guidance {
   virtual std::string method() const = 0;
   // The guidance term G of one enhancer step from the raw guidance embeddings of the enhanced images [B, D].
   virtual torch::Tensor loss(const torch::Tensor& embeddings) = 0;
-  // Weight of G in the enhancer's loss w·G + 0.9·L_id (ALGORITHMS §4.2.2: 6 for RAVE, 1 for CLIP-LIT).
+  // Weight w of G in the enhancer's loss w·G + 0.9·L_id (guidance/loss_weights.h).
   virtual double loss_weight() const = 0;
   // Tensors a checkpoint stores, by name inside /guidance.
   virtual std::map<std::string, torch::Tensor> state() const = 0;

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "dist/random.h"
 #include "guidance/intermediate_results.h"
 #include "io/augment.h"

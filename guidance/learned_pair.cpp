@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "guidance/clip_encoders.h"
 #include "guidance/latent_pair.h"
 #include "guidance/losses.h"

@@ -16,13 +16,14 @@
 
 #include "guidance/encoders.h"
 #include "guidance/guidance.h"
+#include "guidance/loss_weights.h"
 
 namespace rave::guidance {
 
 class LearnedPair : public Guidance {
  public:
   torch::Tensor loss(const torch::Tensor& embeddings) override;
-  double loss_weight() const override { return 1.0; }
+  double loss_weight() const override { return kClipLitGuidanceWeight; }
   // The parameter under parameter_name(), and the frozen pair under "pair".
   std::map<std::string, torch::Tensor> state() const override;
   void load_state(const std::map<std::string, torch::Tensor>& state, const std::string& source) override;

@@ -1,26 +1,16 @@
 // The loss building blocks of ALGORITHMS §4.1, batched (no per-sample loops) with the reference's reductions:
 // guidance losses are means over the batch, the identity distance is a sum over the batch. They take CLIP
-// features, not images, so each method composes them with whatever encoder it uses.
+// features, not images, so each method composes them with whatever encoder it uses. Their weights and scales:
+// guidance/loss_weights.h.
 #pragma once
 
 #include <torch/types.h>
 
 #include <vector>
 
+#include "guidance/loss_weights.h"
+
 namespace rave::guidance {
-
-// Logit scale of the two-vector score: the reference uses the constant 100, not CLIP's logit_scale.
-inline constexpr double kGuidanceLogitScale = 100.0;
-// 16 * 20: the weight of the guidance terms in the reference training scripts.
-inline constexpr double kGuidanceLossWeight = 320.0;
-// The scale of the identity / reconstruction distance.
-inline constexpr double kIdentityLossWeight = 25.0;
-// Weight of the margin-ranking loss of the guidance refinement.
-inline constexpr double kRankingLossWeight = 200.0;
-
-// Per-tap weights of the identity distance D (stem, layer1..layer4).
-inline const std::vector<double> kIdentityWeights = {1, 1, 1, 1, 0.5};
-inline const std::vector<double> kReconstructionWeights = {1, 1, 1, 1, 1};
 
 // logits(f) = 100 * [<f, n(g0)>, <f, n(g1)>] for features [B, D] and guidance pair [2, D] (0 = backlit).
 torch::Tensor guidance_logits(const torch::Tensor& features, const torch::Tensor& pair);

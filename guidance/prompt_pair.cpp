@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::guidance {
 namespace {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "guidance/guidance.h"
+#include "guidance/loss_weights.h"
 #include "guidance/residual.h"
 
 namespace rave::guidance {
@@ -13,7 +14,7 @@ class RaveGuidance : public Guidance {
 
   std::string method() const override { return "rave"; }
   torch::Tensor loss(const torch::Tensor& embeddings) override;
-  double loss_weight() const override { return 6.0; }
+  double loss_weight() const override { return kRaveGuidanceWeight; }
   std::map<std::string, torch::Tensor> state() const override;
   void load_state(const std::map<std::string, torch::Tensor>& state, const std::string& source) override;
   void to(const torch::Device& device) override;

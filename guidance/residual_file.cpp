@@ -7,7 +7,7 @@
 #include <ctime>
 #include <filesystem>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "dist/random.h"
 #include "guidance/encoders.h"
 #include "io/dataset.h"

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <array>
 
+#include "core/progress.h"
 #include "dist/mean_embedding.h"
-#include "dist/progress.h"
 #include "dist/shard_sampler.h"
 #include "guidance/ordered_workers.h"
 
@@ -69,7 +69,7 @@ ResidualVector compute_residual(GuidanceEncoder& encoder, io::ImageFolder& backl
   std::vector<std::vector<Item>> batches(static_cast<size_t>(count));
   for (size_t i = 0; i < items.size(); ++i) batches[i % batches.size()].push_back(items[i]);
 
-  dist::Progress progress("embedding backlit and well-lit images", int64_t(items.size()),
+  core::Progress progress("embedding backlit and well-lit images", int64_t(items.size()),
                           options.show_progress && communicator.rank() == 0, "img");
   // Added to in place: two tensors, not one.
   std::array<torch::Tensor, 2> sum{torch::zeros({encoder.dim()}, torch::kFloat64),

@@ -2,7 +2,7 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::io {
 

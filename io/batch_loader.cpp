@@ -6,7 +6,7 @@
 #include <string>
 #include <system_error>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "dist/random.h"
 #include "io/image.h"
 

@@ -10,7 +10,7 @@
 #include <ctime>
 #include <regex>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/h5.h"
 #include "rave/version.h"
 

@@ -52,7 +52,7 @@ struct Checkpoint {
   std::string enhancer_padding = "zeros";
 
   // Datasets by path without the leading '/': "enhancer/cond1.weight", "optimizer/enhancer/exp_avg/cond1.weight",
-  // "guidance/residual", "rng/...", "sampler/...". Every checkpoint has at least one enhancer/ dataset.
+  // "guidance/residual", "sampler/epoch". Every checkpoint has at least one enhancer/ dataset.
   TensorMap tensors;
 
   // The file this checkpoint was read from (empty when built in memory); errors name it.

@@ -7,7 +7,7 @@
 #include <cctype>
 #include <string>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/image.h"
 #include "io/image_codec.h"
 

@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::io {
 namespace {

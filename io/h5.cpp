@@ -12,7 +12,7 @@
 #include <set>
 #include <vector>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/file_write.h"
 #include "io/h5_seal.h"
 

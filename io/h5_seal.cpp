@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/sha256.h"
 
 namespace rave::io::h5 {

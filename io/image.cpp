@@ -9,7 +9,7 @@
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/file_write.h"
 #include "io/image_codec.h"
 #include "io/image_format.h"

@@ -6,7 +6,7 @@
 #include <set>
 #include <sstream>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::io {
 namespace {

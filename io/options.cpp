@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/ini.h"
 
 namespace rave::io {
@@ -170,6 +170,10 @@ std::string required_value(const po::variables_map& values, const std::string& n
     throw UsageError(command + " needs --" + name, "see " + command + " --help");
   }
   return values[name].as<std::string>();
+}
+
+std::string optional_value(const po::variables_map& values, const std::string& name) {
+  return values.count(name) ? values[name].as<std::string>() : std::string();
 }
 
 void check_range(const std::string& name, int64_t value, int64_t low, int64_t high, const std::string& why) {

@@ -55,6 +55,8 @@ class OptionSet {
 // The value of a string option that `command` ("rave residual") cannot run without; UsageError naming the flag
 // when it is missing or empty.
 std::string required_value(const po::variables_map& values, const std::string& name, const std::string& command);
+// The value of a string option that may be left out, "" when it was.
+std::string optional_value(const po::variables_map& values, const std::string& name);
 
 // UsageError naming the flag when `value` lies outside [low, high]: "--batch-size 0 is out of range" with the range as
 // the hint, and `why` after it for what a special value means (" (0: never)"). Every count, size and step number a

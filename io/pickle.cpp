@@ -6,7 +6,7 @@
 #include <map>
 #include <unordered_map>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::io {
 namespace {

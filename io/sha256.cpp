@@ -5,7 +5,7 @@
 #include <fstream>
 #include <vector>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::io {
 

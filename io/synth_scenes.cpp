@@ -10,7 +10,7 @@
 #include <system_error>
 #include <vector>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "dist/random.h"
 #include "io/image.h"
 #include "io/options.h"

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <set>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/zip.h"
 
 namespace rave::io {

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::io {
 namespace {

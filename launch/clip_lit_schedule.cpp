@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::launch {
 

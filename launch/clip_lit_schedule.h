@@ -64,6 +64,19 @@ struct ClipLitScheduleState {
   int64_t slot = 0;            // q
   std::array<int64_t, 2> slots{0, 0};  // the round whose results each slot holds (0: none)
   int64_t best_round = 0;      // the current guided phase had a new best (its round): results due at its end
+
+  // The datasets of /clip_lit (io/state_archive.h); checkpoints written before extensions were capped have no count.
+  template <class Archive>
+  void serialize(Archive& a) {
+    a.enumeration("phase", phase, ClipLitPhase::refinement);
+    a("guidance_steps", guidance_steps);
+    a("step_in_phase", step_in_phase);
+    a("phase_length", phase_length);
+    a.optional("extensions", extensions);
+    a("slot", slot);
+    a("slots", slots);
+    a("best_round", best_round);
+  }
 };
 
 class ClipLitSchedule {

@@ -3,10 +3,11 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "dist/random.h"
 #include "guidance/intermediate_results.h"
 #include "guidance/losses.h"
+#include "io/state_archive.h"
 #include "launch/optimizer_state.h"
 
 namespace rave::launch {
@@ -33,10 +34,6 @@ const std::string& required_welllit(const TrainerOptions& options) {
     throw UsageError("--method " + options.method + " needs --welllit: its guidance learns from backlit and well-lit images");
   }
   return options.welllit;
-}
-
-int64_t integer(const io::Checkpoint& c, const std::string& name) {
-  return c.at("clip_lit/" + name, io::kScalarShape).item<int64_t>();
 }
 
 }  // namespace
@@ -245,18 +242,14 @@ void ClipLitTraining::store(io::Checkpoint& checkpoint) const {
   }
   checkpoint.step = iteration();
   checkpoint.set_group("optimizer/guidance", adam_state(*optimizer_, pair_.named_parameters()));
-  const ClipLitScheduleState& s = schedule_.state();
-  const auto value = [](int64_t v) { return torch::tensor(v, torch::kInt64); };
-  io::TensorMap group{{"phase", value(int64_t(s.phase))},
-                      {"guidance_steps", value(s.guidance_steps)},
-                      {"step_in_phase", value(s.step_in_phase)},
-                      {"phase_length", value(s.phase_length)},
-                      {"extensions", value(s.extensions)},
-                      {"slot", value(s.slot)},
-                      {"slots", torch::tensor({s.slots[0], s.slots[1]}, torch::kInt64)},
-                      {"best_round", value(s.best_round)},
-                      {"sampler_epoch", value(sampler_state_.epoch)},
-                      {"sampler_position", value(sampler_state_.position)}};
+  io::StateArchive state;
+  ClipLitScheduleState schedule = schedule_.state();
+  schedule.serialize(state);
+  io::StateArchive sampler("sampler_");  // the guidance phases' data position, beside the schedule
+  dist::SamplerState sampler_state = sampler_state_;
+  sampler_state.serialize(sampler);
+  io::TensorMap group = state.tensors();
+  group.insert(sampler.tensors().begin(), sampler.tensors().end());
   for (const auto& [name, tensor] : best_enhancer_) group["best_enhancer/" + name] = tensor;
   checkpoint.set_group("clip_lit", group);
 }
@@ -264,22 +257,12 @@ void ClipLitTraining::store(io::Checkpoint& checkpoint) const {
 void ClipLitTraining::restore(const io::Checkpoint& checkpoint) {
   load_adam_state(*optimizer_, pair_.named_parameters(), checkpoint.group("optimizer/guidance"), checkpoint.path);
   ClipLitScheduleState s;
-  const int64_t phase = integer(checkpoint, "phase");
-  if (phase < 0 || phase > int64_t(ClipLitPhase::refinement)) {
-    throw IoError(checkpoint.path + ": clip_lit/phase " + std::to_string(phase) + " is not a CLIP-LIT phase");
-  }
-  s.phase = ClipLitPhase(phase);
-  s.guidance_steps = integer(checkpoint, "guidance_steps");
-  s.step_in_phase = integer(checkpoint, "step_in_phase");
-  s.phase_length = integer(checkpoint, "phase_length");
-  // Checkpoints written before extensions were capped have no count: their phase had none counted yet.
-  s.extensions = checkpoint.tensors.count("clip_lit/extensions") ? integer(checkpoint, "extensions") : 0;
-  s.slot = integer(checkpoint, "slot");
-  const torch::Tensor slots = checkpoint.at("clip_lit/slots", std::vector<int64_t>{2}).to(torch::kInt64);
-  s.slots = {slots[0].item<int64_t>(), slots[1].item<int64_t>()};
-  s.best_round = integer(checkpoint, "best_round");
+  io::StateArchive state(checkpoint, "clip_lit");
+  s.serialize(state);
   schedule_.restore(s);
-  sampler_state_ = {integer(checkpoint, "sampler_epoch"), integer(checkpoint, "sampler_position")};
+  sampler_state_ = {};
+  io::StateArchive sampler(checkpoint, "clip_lit", "sampler_");
+  sampler_state_.serialize(sampler);
   // Only a guidance phase has a position to carry over; an enhancer phase's next guidance phase starts afresh.
   sampler_world_size_ = s.phase == ClipLitPhase::enhancer ? context_.world_size() : int(checkpoint.world_size);
   sampler_.reset();

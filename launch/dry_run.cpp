@@ -9,12 +9,12 @@
 #include <filesystem>
 #include <memory>
 
+#include "core/cpu_block_cache.h"
+#include "core/error.h"
 #include "core/process_memory.h"
 #include "dist/communicator.h"
-#include "dist/cpu_block_cache.h"
-#include "dist/per_rank.h"
-#include "dist/error.h"
 #include "dist/gradient_reducer.h"
+#include "dist/per_rank.h"
 #include "guidance/encoders.h"
 #include "guidance/learned_pair.h"
 #include "guidance/rave_guidance.h"
@@ -81,7 +81,7 @@ StepCost measure_step(const TrainingParts& parts, int64_t image_size, int64_t ba
   if (!std::isfinite(loss)) throw Error("the loss of a random batch is " + std::to_string(loss));
   return {std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
           core::peak_resident_mib(), device.is_cuda() ? core::device_peak_mib(device.index()) : 0.0,
-          double(dist::cpu_block_cache_stats().peak_held_bytes) / (1024.0 * 1024.0)};
+          double(core::cpu_block_cache_stats().peak_held_bytes) / (1024.0 * 1024.0)};
 }
 
 // The line through (small, a) and (large, b) at `batch`; the growth is never taken as negative.
@@ -147,7 +147,7 @@ int dry_run(const dist::Context& context, const TrainerOptions& options) {
   // first batch is reused by the second).
   const double set_up_peak = core::peak_resident_mib();  // loading the encoders can peak above a small step
   const auto measure = [&](int64_t batch) {
-    dist::drop_cpu_block_cache();
+    core::drop_cpu_block_cache();
     step(batch, /*warm_up=*/true);
     step(batch);
     return step(batch);

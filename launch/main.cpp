@@ -6,12 +6,12 @@
 #include <iostream>
 #include <optional>
 
-#include "dist/communicator.h"
-#include "dist/error.h"
-#include "dist/guard.h"
-#include "dist/log.h"
-#include "dist/openmp_wait_policy.h"
 #include "bench/tasks.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/openmp_wait_policy.h"
+#include "dist/communicator.h"
+#include "dist/guard.h"
 #include "launch/command.h"
 #include "rave/version.h"
 
@@ -70,7 +70,7 @@ int run_command(const Command& command, const std::string& name, int argc, char*
     return 0;
   }
   // Logging to the terminal before the options are known, so that usage errors are reported like any other.
-  rave::dist::setup_logging({});
+  rave::core::setup_logging({});
   return rave::dist::run_guarded(nullptr, [&] {
     const auto values = options.parse(argc - (first - 1), argv + (first - 1));
     std::optional<rave::dist::Context> context;
@@ -81,11 +81,11 @@ int run_command(const Command& command, const std::string& name, int argc, char*
                                "0 (cores / ranks on this machine) to " + std::to_string(rave::dist::kMaxThreads));
       }
       // The compute-heavy subcommands only: re-executing loads LibTorch twice (~0.35 s).
-      rave::dist::prefer_passive_openmp_waits(argv);
+      rave::core::prefer_passive_openmp_waits(argv);
       context.emplace(&argc, &argv,
                       rave::dist::ContextOptions{values["device"].as<std::string>(), values["threads"].as<int>()});
     }
-    rave::dist::setup_logging({context ? context->rank() : 0, context ? context->world_size() : 1,
+    rave::core::setup_logging({context ? context->rank() : 0, context ? context->world_size() : 1,
                                values["verbose"].as<bool>(), values["log-file"].as<std::string>()});
     return rave::dist::run_guarded(context ? &*context : nullptr, [&] {
       spdlog::info("rave {} {}", rave::kVersion, name);

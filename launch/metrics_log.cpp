@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::launch {
 namespace {

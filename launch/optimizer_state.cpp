@@ -1,7 +1,7 @@
 #include "launch/optimizer_state.h"
 
+#include "core/error.h"
 #include "core/torch_compat.h"
-#include "dist/error.h"
 
 namespace rave::launch {
 

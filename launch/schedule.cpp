@@ -5,7 +5,7 @@
 #include <numeric>
 #include <string>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::launch {
 namespace {

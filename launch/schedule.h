@@ -80,6 +80,37 @@ struct ScheduleState {
   double best = 0;            // running maximum of the window mean in this round
   std::vector<double> window;  // the ring buffer of best-model values
   int64_t window_position = 0;
+
+  // The datasets of /trainer (io/state_archive.h); checkpoints written before extensions were capped have no count.
+  template <class Archive>
+  void serialize(Archive& a) {
+    a("step", step);
+    a("round", round);
+    a("step_in_round", step_in_round);
+    a("round_length", round_length);
+    a.optional("extensions", extensions);
+    a("reconstruction_steps", reconstruction_steps);
+    a("steps_since_reinit", steps_since_reinit);
+    a("best", best);
+    a("window", window);
+    a("window_position", window_position);
+  }
+};
+
+// The trainer's count of re-initialisations (each draws its network from a seed of its own), and whether the
+// current step decided one that has not happened yet: its checkpoint (and best-model snapshot) is written first,
+// with the network that earned it, and records this so that resuming from it re-initialises before the next step,
+// as the uninterrupted run does.
+struct Reinitialisations {
+  int64_t count = 0;
+  bool pending = false;
+
+  // Datasets of /trainer beside ScheduleState's; `pending` came later.
+  template <class Archive>
+  void serialize(Archive& a) {
+    a("reinitialisations", count);
+    a.optional("reinitialisation_pending", pending);
+  }
 };
 
 class Schedule {

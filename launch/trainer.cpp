@@ -9,13 +9,13 @@
 #include <memory>
 #include <optional>
 
+#include "core/cpu_block_cache.h"
+#include "core/error.h"
 #include "core/process_memory.h"
+#include "core/progress.h"
 #include "dist/communicator.h"
-#include "dist/cpu_block_cache.h"
-#include "dist/error.h"
 #include "dist/gradient_reducer.h"
 #include "dist/per_rank.h"
-#include "dist/progress.h"
 #include "dist/random.h"
 #include "dist/shard_sampler.h"
 #include "dist/stop_signal.h"
@@ -25,6 +25,7 @@
 #include "guidance/residual_pass.h"
 #include "io/batch_loader.h"
 #include "io/checkpoint.h"
+#include "io/state_archive.h"
 #include "io/dataset.h"
 #include "io/image.h"
 #include "launch/clip_lit_training.h"
@@ -88,11 +89,7 @@ class Trainer {
   Schedule schedule_;
   std::unique_ptr<ClipLitTraining> clip_lit_;  // the guidance phases of the CLIP-LIT methods
   dist::SamplerState sampler_state_;
-  int64_t reinitialisations_ = 0;
-  // The current step decided a re-initialisation that has not happened yet: its checkpoint (and best-model
-  // snapshot) is written first, with the network that earned it, and records this so that resuming from it
-  // re-initialises before the next step, as the uninterrupted run does.
-  bool reinitialisation_pending_ = false;
+  Reinitialisations reinitialisations_;
   std::optional<io::CheckpointFolder> checkpoints_;  // rank 0
   std::optional<MetricsLog> metrics_;                // rank 0
 };
@@ -131,7 +128,7 @@ Trainer::Trainer(const dist::Context& context, const TrainerOptions& options)
     set_up_guidance();
   } else {
     resume(resume_from);
-    if (reinitialisation_pending_) reinitialise();
+    if (reinitialisations_.pending) reinitialise();
   }
   reducer_->broadcast_parameters(0);
   if (context_.is_root()) metrics_.emplace((fs::path(options_.run_dir) / "metrics.jsonl").string(), iteration());
@@ -195,30 +192,14 @@ void Trainer::resume(const std::string& path) {
   guidance_->load_state(checkpoint.group("guidance"), path);
   if (clip_lit_) clip_lit_->restore(checkpoint);
 
-  const auto value = [&](const std::string& name) {
-    return checkpoint.at("trainer/" + name, io::kScalarShape).item<int64_t>();
-  };
-  // Checkpoints written before these were recorded: no extension counted yet, no re-initialisation pending.
-  const auto optional_value = [&](const std::string& name) {
-    return checkpoint.tensors.count("trainer/" + name) ? value(name) : int64_t(0);
-  };
+  io::StateArchive trainer(checkpoint, "trainer");
   ScheduleState state;
-  state.step = value("step");
-  state.round = value("round");
-  state.step_in_round = value("step_in_round");
-  state.round_length = value("round_length");
-  state.extensions = optional_value("extensions");
-  state.reconstruction_steps = value("reconstruction_steps");
-  state.steps_since_reinit = value("steps_since_reinit");
-  state.best = checkpoint.at("trainer/best", io::kScalarShape).item<double>();
-  const torch::Tensor window = checkpoint.at("trainer/window").to(torch::kFloat64).contiguous();
-  state.window.assign(window.data_ptr<double>(), window.data_ptr<double>() + window.numel());
-  state.window_position = value("window_position");
+  state.serialize(trainer);
   schedule_.restore(state);
-  reinitialisations_ = value("reinitialisations");
-  reinitialisation_pending_ = optional_value("reinitialisation_pending") != 0;
-  sampler_state_ = {checkpoint.at("sampler/epoch", io::kScalarShape).item<int64_t>(),
-                    checkpoint.at("sampler/position", io::kScalarShape).item<int64_t>()};
+  reinitialisations_ = {};
+  reinitialisations_.serialize(trainer);
+  io::StateArchive sampler(checkpoint, "sampler");
+  sampler_state_.serialize(sampler);
   if (checkpoint.world_size != context_.world_size()) {
     sampler_state_ = dist::reshard(sampler_state_, int(checkpoint.world_size), context_.world_size(),
                                    int64_t(io::list_images(options_.backlit).size()));
@@ -244,21 +225,16 @@ io::Checkpoint Trainer::checkpoint() const {
   c.set_group("enhancer", models::enhancer_state(enhancer_));
   c.set_group("optimizer/enhancer", adam_state(*optimizer_, enhancer_->named_parameters()));
   c.set_group("guidance", guidance_->state());
-  const ScheduleState& s = schedule_.state();
-  const auto integer = [](int64_t v) { return torch::tensor(v, torch::kInt64); };
-  c.set_group("trainer", {{"step", integer(s.step)},
-                          {"round", integer(s.round)},
-                          {"step_in_round", integer(s.step_in_round)},
-                          {"round_length", integer(s.round_length)},
-                          {"extensions", integer(s.extensions)},
-                          {"reconstruction_steps", integer(s.reconstruction_steps)},
-                          {"steps_since_reinit", integer(s.steps_since_reinit)},
-                          {"best", torch::tensor(s.best, torch::kFloat64)},
-                          {"window", torch::tensor(s.window, torch::kFloat64)},
-                          {"window_position", integer(s.window_position)},
-                          {"reinitialisations", integer(reinitialisations_)},
-                          {"reinitialisation_pending", integer(reinitialisation_pending_ ? 1 : 0)}});
-  c.set_group("sampler", {{"epoch", integer(sampler_state_.epoch)}, {"position", integer(sampler_state_.position)}});
+  io::StateArchive trainer;
+  ScheduleState schedule = schedule_.state();
+  schedule.serialize(trainer);
+  Reinitialisations reinitialisations = reinitialisations_;
+  reinitialisations.serialize(trainer);
+  c.set_group("trainer", trainer.tensors());
+  io::StateArchive sampler;
+  dist::SamplerState sampler_state = sampler_state_;
+  sampler_state.serialize(sampler);
+  c.set_group("sampler", sampler.tensors());
   if (clip_lit_) clip_lit_->store(c);
   return c;
 }
@@ -278,9 +254,9 @@ StepNumbers Trainer::step(const torch::Tensor& x) {
 void Trainer::reinitialise() {
   // A freshly constructed network (every parameter, biases included, drawn as at construction) from a seed every
   // rank derives alike, and a new optimiser.
-  ++reinitialisations_;
-  reinitialisation_pending_ = false;
-  torch::manual_seed(dist::stream_seed(options_.seed, uint64_t(1000 + reinitialisations_)));
+  ++reinitialisations_.count;
+  reinitialisations_.pending = false;
+  torch::manual_seed(dist::stream_seed(options_.seed, uint64_t(1000 + reinitialisations_.count)));
   models::reinitialise(enhancer_);
   optimizer_ = std::make_unique<torch::optim::Adam>(enhancer_->parameters(),
                                                     reference_adam(options_.learning_rate, options_.weight_decay));
@@ -304,8 +280,8 @@ void Trainer::log_progress(int64_t round, Stage stage, const StepNumbers& number
                "{:.2f} steps/s, elapsed {}, ETA {}",
                step, end ? "/" + std::to_string(std::max(*end, step)) : std::string(), round, stage_name(stage),
                extension, numbers.loss, numbers.guidance, numbers.identity, numbers.psnr_y, steps_per_second,
-               dist::format_duration(elapsed),
-               end ? dist::format_duration(double(std::max(*end, step) - step) / steps_per_second)
+               core::format_duration(elapsed),
+               end ? core::format_duration(double(std::max(*end, step) - step) / steps_per_second)
                    : fmt::format("unknown while round {} is extended", s.round));
 }
 
@@ -359,7 +335,7 @@ int Trainer::run() {
 
   // The blocks that loading the encoders and the residual pass freed fit no training step: kept, they would stay
   // resident beside the step's own for the whole run (0.4 GB at 256x256 with CLIP ViT-B/32 and RN101).
-  dist::drop_cpu_block_cache();
+  core::drop_cpu_block_cache();
   const std::optional<int64_t> end = planned_end();
   spdlog::info("training {} on {} backlit images: {} rank(s) x batch {} at {}x{}, steps {} -> {}{}", options_.method,
                folder.size(), context_.world_size(), options_.batch_size, options_.image_size, options_.image_size,
@@ -414,7 +390,7 @@ int Trainer::run() {
     }
     // The checkpoint and best-model snapshot of this step come first, then the re-initialisation it decided: the
     // reference saves the network that earned the best before replacing it.
-    reinitialisation_pending_ = decision.reinitialise;
+    reinitialisations_.pending = decision.reinitialise;
     if (context_.is_root()) {
       const bool periodic = iteration() % options_.checkpoint_every == 0;
       if (decision.new_best || periodic) {
@@ -422,7 +398,7 @@ int Trainer::run() {
         if (decision.new_best) checkpoints_->snapshot(saved, "best_round" + std::to_string(round) + ".h5");
       }
     }
-    if (reinitialisation_pending_) reinitialise();
+    if (reinitialisations_.pending) reinitialise();
     if (options_.check_sync_every > 0 && schedule_.step() % options_.check_sync_every == 0) {
       reducer_->check_parameters_in_sync();
     }

@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-#include "analysis/metrics.h"
+#include "analysis/metrics/metrics.h"
 #include "guidance/enhancer_loss.h"
 
 namespace rave::launch {

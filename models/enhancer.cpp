@@ -9,7 +9,7 @@
 
 #include <functional>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::models {
 namespace {

@@ -15,7 +15,8 @@ run=${RUN_DIR:-runs/quickstart}
 ranks=${RANKS:-2}
 rave=$build/rave
 
-[ -x "$rave" ] || scripts/setup.sh
+# Only the rave executable: the tests and benchmarks would triple a cold build.
+[ -x "$rave" ] || BUILD_TARGET=rave scripts/setup.sh
 
 # More ranks than cores is fine for a demo; root needs Open MPI's explicit consent.
 mpirun_flags=(--oversubscribe --bind-to none -np "$ranks")

@@ -6,7 +6,8 @@
 #                               build-pip/; the wheel goes into the venv .torch-pip/ of this checkout
 #   scripts/setup.sh --no-build install only
 # Environment: TORCH (debian or pip), BUILD_DIR (default build or build-pip), BUILD_TYPE (default Release),
-#              JOBS (default: all cores), CMAKE_ARGS (extra configure arguments,
+#              JOBS (default: all cores), BUILD_TARGET (default: every target; rave builds only the executable),
+#              CMAKE_ARGS (extra configure arguments,
 #              e.g. -DCMAKE_PREFIX_PATH=/opt/libtorch for another LibTorch), TORCH_VENV (default .torch-pip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,5 +66,5 @@ jobs=${JOBS:-$(nproc)}
 source scripts/ccache_env.sh
 # shellcheck disable=SC2086
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" "${configure_args[@]}" ${CMAKE_ARGS:-}
-cmake --build "$build_dir" -j "$jobs"
+cmake --build "$build_dir" -j "$jobs" ${BUILD_TARGET:+--target "$BUILD_TARGET"}
 echo "setup: built $build_dir/rave ($("$build_dir"/rave --version))"

@@ -5,14 +5,14 @@
 
 #include <iostream>
 
-#include "analysis/bar_plot.h"
-#include "analysis/image_attribution.h"
-#include "analysis/phrases.h"
-#include "analysis/residual_analysis.h"
-#include "analysis/span.h"
-#include "analysis/text_tower.h"
+#include "analysis/render/bar_plot.h"
+#include "analysis/vocabulary/image_attribution.h"
+#include "analysis/vocabulary/phrases.h"
+#include "analysis/vocabulary/residual_analysis.h"
+#include "analysis/vocabulary/span.h"
+#include "analysis/vocabulary/text_tower.h"
+#include "core/error.h"
 #include "dist/communicator.h"
-#include "dist/error.h"
 #include "guidance/clip_encoders.h"
 #include "launch/commands/all.h"
 #include "launch/commands/exif_option.h"

@@ -7,7 +7,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/image.h"
 #include "io/resize.h"
 #include "launch/commands/all.h"
@@ -105,7 +105,7 @@ Json embed_image(const io::po::variables_map& options) {
 
 int run(const Invocation& invocation) {
   const auto& options = invocation.options;
-  const std::string action = options.count("action") ? options["action"].as<std::string>() : "";
+  const std::string action = io::optional_value(options, "action");
   Json result;
   if (action == "tokenize") {
     result = tokenize(options);

@@ -1,4 +1,4 @@
-// rave correct: a bias-corrected copy of a residual vector (analysis/residual_correction.h has the formulas):
+// rave correct: a bias-corrected copy of a residual vector (analysis/vocabulary/residual_correction.h has the formulas):
 // the reference's token shift with n tokens, the removal of phrase directions, or the addition of one. The new
 // file keeps v_pos, v_neg, the counts and the file lists, recomputes tau, and records its provenance, so that
 // `rave train --residual OUT` trains with it and `rave inspect OUT` says how it was made.
@@ -6,11 +6,11 @@
 
 #include <cmath>
 
-#include "analysis/phrases.h"
-#include "analysis/residual_correction.h"
-#include "analysis/text_tower.h"
+#include "analysis/vocabulary/phrases.h"
+#include "analysis/vocabulary/residual_correction.h"
+#include "analysis/vocabulary/text_tower.h"
+#include "core/error.h"
 #include "dist/communicator.h"
-#include "dist/error.h"
 #include "launch/commands/all.h"
 #include "launch/commands/text_heads_option.h"
 

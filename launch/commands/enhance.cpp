@@ -19,11 +19,11 @@
 #include <filesystem>
 #include <map>
 
+#include "core/error.h"
 #include "core/process_memory.h"
+#include "core/progress.h"
 #include "dist/communicator.h"
 #include "dist/per_rank.h"
-#include "dist/error.h"
-#include "dist/progress.h"
 #include "io/checkpoint.h"
 #include "io/dataset.h"
 #include "io/image.h"
@@ -128,7 +128,7 @@ int run(const Invocation& invocation) {
 
   std::vector<size_t> mine;
   for (size_t i = size_t(rank); i < inputs.size(); i += size_t(world)) mine.push_back(i);
-  dist::Progress progress("enhance", int64_t(mine.size()), rank == 0, "img");
+  core::Progress progress("enhance", int64_t(mine.size()), rank == 0, "img");
   int64_t failed = 0;
   double megapixels = 0;
   const auto start = std::chrono::steady_clock::now();

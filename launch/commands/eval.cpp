@@ -1,4 +1,4 @@
-// rave eval: paired metrics of enhanced images against ground truth (analysis/evaluate.h): a summary table on
+// rave eval: paired metrics of enhanced images against ground truth (analysis/metrics/evaluate.h): a summary table on
 // the terminal, a CSV row per image and a JSON summary. Distributed: ranks split the image pairs.
 #include <spdlog/spdlog.h>
 
@@ -6,9 +6,9 @@
 #include <fstream>
 #include <iostream>
 
-#include "analysis/eval_output.h"
-#include "analysis/evaluate.h"
-#include "dist/error.h"
+#include "analysis/metrics/eval_output.h"
+#include "analysis/metrics/evaluate.h"
+#include "core/error.h"
 #include "launch/commands/all.h"
 
 namespace rave::launch {
@@ -27,10 +27,6 @@ void declare(io::OptionSet& options) {
       ("lpips-model", value<std::string>(), "TorchScript LPIPS export (docs/evaluation.md)")
       ("inception-model", value<std::string>(), "TorchScript Inception-v3 pool3 export, for FID (docs/evaluation.md)")
       ("batch-size", value<int64_t>()->default_value(16), "images per CLIP / Inception forward pass");
-}
-
-std::string text(const io::po::variables_map& options, const std::string& name) {
-  return options.count(name) ? options[name].as<std::string>() : std::string();
 }
 
 void warn_unmatched(const std::vector<std::filesystem::path>& files, const char* what) {
@@ -52,10 +48,10 @@ int run(const Invocation& invocation) {
   const std::string pred = io::required_value(options, "pred", "rave eval");
   const std::string gt = io::required_value(options, "gt", "rave eval");
   analysis::EvalOptions eval;
-  eval.clip = text(options, "clip");
-  eval.vocab = text(options, "vocab");
-  eval.lpips_model = text(options, "lpips-model");
-  eval.inception_model = text(options, "inception-model");
+  eval.clip = io::optional_value(options, "clip");
+  eval.vocab = io::optional_value(options, "vocab");
+  eval.lpips_model = io::optional_value(options, "lpips-model");
+  eval.inception_model = io::optional_value(options, "inception-model");
   eval.batch_size = io::bounded_value(options, "batch-size", 1, io::kMaxBatchSize);
   if (!eval.vocab.empty() && eval.clip.empty()) {
     throw UsageError("--vocab is used by the CLIP prompt score", "give --clip too");
@@ -70,8 +66,8 @@ int run(const Invocation& invocation) {
   const analysis::EvalResult result = analysis::evaluate(pairing, eval, invocation.context);
   if (!root) return 0;
   std::cout << analysis::summary_table(result) << std::flush;
-  std::filesystem::path csv = text(options, "csv");
-  if (const std::string out = text(options, "out"); !out.empty()) {
+  std::filesystem::path csv = io::optional_value(options, "csv");
+  if (const std::string out = io::optional_value(options, "out"); !out.empty()) {
     nlohmann::ordered_json json = {{"pred", pred}, {"gt", gt}, {"clip", eval.clip}, {"lpips_model", eval.lpips_model},
                                    {"inception_model", eval.inception_model},
                                    {"ranks", invocation.context ? invocation.context->world_size() : 1}};

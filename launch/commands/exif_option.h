@@ -9,10 +9,12 @@
 
 namespace rave::launch {
 
+inline constexpr const char* kExifHelp =
+    "EXIF orientation tags of the photos: ignore (the pixels as stored, as the reference's PIL reads them) or "
+    "apply (rotated upright, as a viewer shows them)";
+
 inline void declare_exif_option(io::po::options_description_easy_init add, io::ExifOrientation fallback) {
-  add("exif", io::po::value<std::string>()->default_value(io::exif_orientation_name(fallback)),
-      "EXIF orientation tags of the photos: ignore (the pixels as stored, as the reference's PIL reads them) or "
-      "apply (rotated upright, as a viewer shows them)");
+  add("exif", io::po::value<std::string>()->default_value(io::exif_orientation_name(fallback)), kExifHelp);
 }
 
 inline io::ExifOrientation exif_option(const io::po::variables_map& values) {

@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/checkpoint.h"
 #include "io/sha256.h"
 #include "io/torch_zip.h"

@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "launch/commands/all.h"
 #include "launch/commands/text_heads_option.h"
 #include "models/clip/loader.h"

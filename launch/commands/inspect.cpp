@@ -10,7 +10,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "guidance/residual_file.h"
 #include "io/checkpoint.h"
 #include "io/h5.h"

@@ -1,8 +1,8 @@
-// rave plot: the training curves of a run directory as PNG files (analysis/plot.h).
+// rave plot: the training curves of a run directory as PNG files (analysis/render/plot.h).
 #include <iostream>
 
-#include "analysis/plot.h"
-#include "dist/error.h"
+#include "analysis/render/plot.h"
+#include "core/error.h"
 #include "launch/commands/all.h"
 
 namespace rave::launch {

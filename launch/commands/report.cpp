@@ -1,11 +1,11 @@
-// rave report: one self-contained HTML page about a run directory (analysis/report.h).
+// rave report: one self-contained HTML page about a run directory (analysis/render/report.h).
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "analysis/report.h"
-#include "dist/error.h"
+#include "analysis/render/report.h"
+#include "core/error.h"
 #include "launch/commands/all.h"
 
 namespace rave::launch {

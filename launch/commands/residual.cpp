@@ -1,9 +1,9 @@
 // rave residual: the RAVE residual vector of a backlit and a well-lit folder, written as an HDF5 file.
 #include <spdlog/spdlog.h>
 
+#include "core/cpu_block_cache.h"
+#include "core/error.h"
 #include "dist/communicator.h"
-#include "dist/cpu_block_cache.h"
-#include "dist/error.h"
 #include "guidance/residual_file.h"
 #include "guidance/residual_pass.h"
 #include "launch/commands/all.h"
@@ -27,7 +27,7 @@ void declare(io::OptionSet& options) {
 }
 
 int run(const Invocation& invocation) {
-  dist::install_cpu_block_cache();
+  core::install_cpu_block_cache();
   const auto& options = invocation.options;
   const std::string out = io::required_value(options, "out", "rave residual");
   const int64_t batch_size = io::bounded_value(options, "batch-size", 1, io::kMaxBatchSize);

@@ -2,7 +2,7 @@
 // of the quickstart, so that a fresh machine can train without downloading anything.
 #include <spdlog/spdlog.h>
 
-#include "dist/progress.h"
+#include "core/progress.h"
 #include "io/synth_scenes.h"
 #include "launch/commands/all.h"
 
@@ -23,13 +23,13 @@ void declare(io::OptionSet& options) {
 int run(const Invocation& invocation) {
   const auto& options = invocation.options;
   io::SynthOptions synth;
-  synth.out = options.count("out") ? options["out"].as<std::string>() : "";
+  synth.out = io::optional_value(options, "out");
   synth.count = options["count"].as<int>();
   synth.size = options["size"].as<int>();
   synth.seed = uint64_t(options["seed"].as<int64_t>());
   synth.test_fraction = options["test-fraction"].as<double>();
   const io::SynthCounts expected = io::split_counts(synth.count, synth.test_fraction);  // checks before any work
-  dist::Progress progress("rendering scenes", synth.count, true, "scenes");
+  core::Progress progress("rendering scenes", synth.count, true, "scenes");
   io::write_scene_set(synth, [&] { progress.advance(); });
   progress.finish();
   spdlog::info("wrote {} scene pairs of {}x{} to {}: {} in train/, {} in test/ (backlit/ and welllit/ each)",

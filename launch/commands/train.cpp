@@ -1,10 +1,12 @@
 // rave train: the training methods (ARCHITECTURE §4 lists the flags scripts rely on).
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <utility>
 
-#include "dist/cpu_block_cache.h"
-#include "dist/error.h"
+#include "core/cpu_block_cache.h"
+#include "core/error.h"
+#include "io/option_binder.h"
 #include "launch/commands/all.h"
 #include "launch/commands/exif_option.h"
 #include "launch/dry_run.h"
@@ -13,83 +15,74 @@
 namespace rave::launch {
 namespace {
 
-using io::po::value;
+// Every flag of rave train, bound to its field (io/option_binder.h): the defaults are the fields' own, in
+// TrainerOptions (launch/trainer.h) and the structs it holds.
+struct TrainFlags {
+  TrainerOptions options;
+  std::optional<int64_t> max_steps;  // default: warm-up + 3 rounds, or no limit when --rounds says where to stop
+  bool dry_run = false;
+};
 
-// Every flag's default is the field's own in TrainerOptions (launch/trainer.h) and the structs it holds, so that
-// each exists once: tests that build the options get the defaults users get.
-const TrainerOptions kDefaults;
-
-void declare(io::OptionSet& options) {
-  options.flags()
-      ("dry-run", io::po::bool_switch(),
-       "check the configuration (paths, encoders, --resume, --run-dir), time a few steps and estimate the peak "
-       "memory per rank; writes nothing");
-  options.section("data")
-      ("backlit", value<std::string>(), "folder of backlit training images")
-      ("welllit", value<std::string>(), "folder of well-lit images (RAVE: the positive set of the residual vector)")
-      ("image-size", value<int64_t>()->default_value(kDefaults.image_size),
-       "training resolution (square, Lanczos resize)")
-      ("loader-threads", value<int>()->default_value(kDefaults.loader_threads), "image decoding threads per rank")
-      ("loader-cache-mib", value<int64_t>()->default_value(kDefaults.loader_cache_mib),
-       "MiB of resized training images each rank keeps in memory instead of decoding them again (0: none)");
-  declare_exif_option(options.section("data"), kDefaults.exif);
-  options.section("train")
-      ("method", value<std::string>()->default_value(kDefaults.method), "rave, clip-lit or clip-lit-latent")
-      ("run-dir", value<std::string>()->default_value(kDefaults.run_dir), "checkpoints, metrics and samples go here")
-      ("max-steps", value<int64_t>(), "stop after this many enhancer steps (default: warm-up + 3 rounds)")
-      ("rounds", value<int64_t>()->default_value(kDefaults.rounds),
-       "also stop when this guided round ends, extensions included (0: no limit)")
-      ("batch-size", value<int64_t>()->default_value(kDefaults.batch_size), "images per rank per step")
-      ("seed", value<int64_t>()->default_value(int64_t(kDefaults.seed)), "seed of every random draw")
-      ("precision", value<std::string>()->default_value(models::to_string(kDefaults.precision)),
-       "fp32, or bf16: forward passes under autocast (weights, Adam, losses fp32)")
-      ("lr", io::real_value(kDefaults.learning_rate), "Adam learning rate of the enhancer")
-      ("weight-decay", io::real_value(kDefaults.weight_decay), "Adam (coupled, L2) weight decay")
-      ("backend", value<std::string>()->default_value(kDefaults.backend), "gradient all-reduce: auto, mpi or nccl")
-      ("check-sync-every", value<int64_t>()->default_value(kDefaults.check_sync_every),
-       "steps between checks that all ranks agree (0: never)")
-      ("collective-timeout", io::real_value(kDefaults.collective_timeout),
-       "seconds before a stuck collective aborts (0: never)")
-      ("resume", value<std::string>()->default_value(kDefaults.resume),
-       "auto (newest checkpoint in --run-dir) or a checkpoint path")
-      ("allow-world-size-change", io::po::bool_switch(),
-       "resume a checkpoint written by another number of ranks (the data is re-sharded; the run leaves the "
-       "uninterrupted trajectory)")
-      ("checkpoint-every", value<int64_t>()->default_value(kDefaults.checkpoint_every), "steps between checkpoints")
-      ("keep-checkpoints", value<int>()->default_value(kDefaults.keep_checkpoints),
-       "periodic checkpoints kept (best_round<r>.h5 always kept)")
-      ("sample-every", value<int64_t>()->default_value(kDefaults.sample_every),
-       "steps between sample grids (input | enhanced | light map)")
-      ("reconstruction-steps", value<int64_t>()->default_value(kDefaults.schedule.reconstruction_steps),
-       "reconstruction warm-up steps")
-      ("round-steps", value<int64_t>()->default_value(kDefaults.schedule.round_steps),
-       "enhancer steps per guided round")
-      ("extension-threshold", io::real_value(kDefaults.schedule.extension_threshold),
-       "extend a guided round by 60 steps while its last step's guidance + 0.9 identity loss exceeds this")
-      ("max-extensions", value<int64_t>()->default_value(kDefaults.schedule.max_extensions),
-       "extensions a guided round or a guidance phase gets at most before it ends anyway (0: no limit, as the "
-       "reference)");
-  options.section("guidance")
-      ("clip", value<std::string>(), "guidance encoder: CLIP ViT file (.pt or .h5) or 'photometric'")
-      ("clip-identity", value<std::string>(), "identity encoder: CLIP RN file (.pt or .h5) or 'pixels'")
-      ("vocab", value<std::string>(), "BPE merges file (bpe_simple_vocab_16e6.txt.gz; CLIP-LIT methods)")
-      ("residual", value<std::string>(), "use this residual-vector file instead of computing it")
-      ("guidance-init-steps", value<int64_t>()->default_value(kDefaults.clip_lit.schedule.init_steps),
-       "guidance initialisation steps (CLIP-LIT methods)")
-      ("refine-steps", value<int64_t>()->default_value(kDefaults.clip_lit.schedule.refine_steps),
-       "guidance refinement steps per round (CLIP-LIT methods)")
-      ("guidance-batch-size", value<int64_t>()->default_value(kDefaults.clip_lit.batch_size),
-       "guidance images (or tuples) per rank per step")
-      ("guidance-image-size", value<int64_t>()->default_value(kDefaults.clip_lit.image_size),
-       "side of the guidance images and intermediate results")
-      ("guidance-lr", io::real_value(kDefaults.clip_lit.learning_rate),
-       "Adam learning rate of the pair (0: 5e-6 clip-lit, 5e-4 latent)")
-      ("guidance-extension-threshold", io::real_value(kDefaults.clip_lit.schedule.extension_threshold),
-       "extend a guidance phase by 100 steps while its last step's loss exceeds this (CLIP-LIT methods)");
+void bind(io::OptionBinder& b, TrainFlags& f) {
+  TrainerOptions& o = f.options;
+  b.command_line_only();
+  b.bind("dry-run", f.dry_run,
+         "check the configuration (paths, encoders, --resume, --run-dir), time a few steps and estimate the peak "
+         "memory per rank; writes nothing");
+  b.section("data");
+  b.bind("backlit", o.backlit, "folder of backlit training images");
+  b.bind("welllit", o.welllit, "folder of well-lit images (RAVE: the positive set of the residual vector)");
+  b.bind("image-size", o.image_size, "training resolution (square, Lanczos resize)");
+  b.bind("loader-threads", o.loader_threads, "image decoding threads per rank");
+  b.bind("loader-cache-mib", o.loader_cache_mib,
+         "MiB of resized training images each rank keeps in memory instead of decoding them again (0: none)");
+  b.bind("exif", o.exif, kExifHelp, io::exif_orientation_name, io::exif_orientation_from_name);
+  b.section("train");
+  b.bind("method", o.method, "rave, clip-lit or clip-lit-latent");
+  b.bind("run-dir", o.run_dir, "checkpoints, metrics and samples go here");
+  b.bind("max-steps", f.max_steps, "stop after this many enhancer steps (default: warm-up + 3 rounds)");
+  b.bind("rounds", o.rounds, "also stop when this guided round ends, extensions included (0: no limit)");
+  b.bind("batch-size", o.batch_size, "images per rank per step");
+  b.bind("seed", o.seed, "seed of every random draw");
+  b.bind("precision", o.precision, "fp32, or bf16: forward passes under autocast (weights, Adam, losses fp32)",
+         [](models::Precision p) { return models::to_string(p); }, models::parse_precision);
+  b.bind("lr", o.learning_rate, "Adam learning rate of the enhancer");
+  b.bind("weight-decay", o.weight_decay, "Adam (coupled, L2) weight decay");
+  b.bind("backend", o.backend, "gradient all-reduce: auto, mpi or nccl");
+  b.bind("check-sync-every", o.check_sync_every, "steps between checks that all ranks agree (0: never)");
+  b.bind("collective-timeout", o.collective_timeout, "seconds before a stuck collective aborts (0: never)");
+  b.bind("resume", o.resume, "auto (newest checkpoint in --run-dir) or a checkpoint path");
+  b.bind("allow-world-size-change", o.allow_world_size_change,
+         "resume a checkpoint written by another number of ranks (the data is re-sharded; the run leaves the "
+         "uninterrupted trajectory)");
+  b.bind("checkpoint-every", o.checkpoint_every, "steps between checkpoints");
+  b.bind("keep-checkpoints", o.keep_checkpoints, "periodic checkpoints kept (best_round<r>.h5 always kept)");
+  b.bind("sample-every", o.sample_every, "steps between sample grids (input | enhanced | light map)");
+  b.bind("reconstruction-steps", o.schedule.reconstruction_steps, "reconstruction warm-up steps");
+  b.bind("round-steps", o.schedule.round_steps, "enhancer steps per guided round");
+  b.bind("extension-threshold", o.schedule.extension_threshold,
+         "extend a guided round by 60 steps while its last step's guidance + 0.9 identity loss exceeds this");
+  b.bind("max-extensions", o.schedule.max_extensions,
+         "extensions a guided round or a guidance phase gets at most before it ends anyway (0: no limit, as the "
+         "reference)");
+  b.section("guidance");
+  b.bind("clip", o.clip, "guidance encoder: CLIP ViT file (.pt or .h5) or 'photometric'");
+  b.bind("clip-identity", o.clip_identity, "identity encoder: CLIP RN file (.pt or .h5) or 'pixels'");
+  b.bind("vocab", o.clip_lit.vocab, "BPE merges file (bpe_simple_vocab_16e6.txt.gz; CLIP-LIT methods)");
+  b.bind("residual", o.residual, "use this residual-vector file instead of computing it");
+  b.bind("guidance-init-steps", o.clip_lit.schedule.init_steps, "guidance initialisation steps (CLIP-LIT methods)");
+  b.bind("refine-steps", o.clip_lit.schedule.refine_steps, "guidance refinement steps per round (CLIP-LIT methods)");
+  b.bind("guidance-batch-size", o.clip_lit.batch_size, "guidance images (or tuples) per rank per step");
+  b.bind("guidance-image-size", o.clip_lit.image_size, "side of the guidance images and intermediate results");
+  b.bind("guidance-lr", o.clip_lit.learning_rate, "Adam learning rate of the pair (0: 5e-6 clip-lit, 5e-4 latent)");
+  b.bind("guidance-extension-threshold", o.clip_lit.schedule.extension_threshold,
+         "extend a guidance phase by 100 steps while its last step's loss exceeds this (CLIP-LIT methods)");
 }
 
-std::string text(const io::po::variables_map& values, const std::string& name) {
-  return values.count(name) ? values[name].as<std::string>() : std::string();
+void declare(io::OptionSet& options) {
+  TrainFlags defaults;
+  io::OptionBinder declaring(options);
+  bind(declaring, defaults);
 }
 
 // Every number a user can get wrong, as a usage error naming the flag: before, a negative --max-steps trained
@@ -127,52 +120,19 @@ void check_ranges(const TrainerOptions& o) {
 }
 
 int run(const Invocation& invocation) {
-  dist::install_cpu_block_cache();
-  const auto& v = invocation.options;
-  TrainerOptions options;
-  options.precision = models::parse_precision(text(v, "precision"));
-  options.method = text(v, "method");
-  options.backlit = text(v, "backlit");
-  options.welllit = text(v, "welllit");
-  options.exif = exif_option(v);
-  options.run_dir = text(v, "run-dir");
-  options.batch_size = v["batch-size"].as<int64_t>();
-  options.image_size = v["image-size"].as<int64_t>();
-  options.loader_threads = v["loader-threads"].as<int>();
-  options.loader_cache_mib = v["loader-cache-mib"].as<int64_t>();
-  options.seed = uint64_t(v["seed"].as<int64_t>());
-  options.learning_rate = v["lr"].as<double>();
-  options.weight_decay = v["weight-decay"].as<double>();
-  options.backend = text(v, "backend");
-  options.check_sync_every = v["check-sync-every"].as<int64_t>();
-  options.collective_timeout = v["collective-timeout"].as<double>();
-  options.resume = text(v, "resume");
-  options.allow_world_size_change = v["allow-world-size-change"].as<bool>();
-  options.checkpoint_every = v["checkpoint-every"].as<int64_t>();
-  options.keep_checkpoints = v["keep-checkpoints"].as<int>();
-  options.sample_every = v["sample-every"].as<int64_t>();
-  options.schedule.reconstruction_steps = v["reconstruction-steps"].as<int64_t>();
-  options.schedule.round_steps = v["round-steps"].as<int64_t>();
-  options.schedule.extension_threshold = v["extension-threshold"].as<double>();
-  options.schedule.max_extensions = options.clip_lit.schedule.max_extensions = v["max-extensions"].as<int64_t>();
-  options.rounds = v["rounds"].as<int64_t>();
-  // Without --max-steps: warm-up + 3 rounds, or no step limit when --rounds says where to stop.
-  options.max_steps = v.count("max-steps") ? v["max-steps"].as<int64_t>()
+  core::install_cpu_block_cache();
+  TrainFlags flags;
+  io::OptionBinder reading(invocation.options);
+  bind(reading, flags);
+  TrainerOptions& options = flags.options;
+  // One flag bounds the extensions of both kinds of phase.
+  options.clip_lit.schedule.max_extensions = options.schedule.max_extensions;
+  options.max_steps = flags.max_steps ? *flags.max_steps
                       : options.rounds > 0 ? std::numeric_limits<int64_t>::max()
                                            : options.schedule.reconstruction_steps + 3 * options.schedule.round_steps;
-  options.clip = text(v, "clip");
-  options.clip_identity = text(v, "clip-identity");
-  options.residual = text(v, "residual");
-  options.clip_lit.vocab = text(v, "vocab");
-  options.clip_lit.schedule.init_steps = v["guidance-init-steps"].as<int64_t>();
-  options.clip_lit.schedule.refine_steps = v["refine-steps"].as<int64_t>();
-  options.clip_lit.batch_size = v["guidance-batch-size"].as<int64_t>();
-  options.clip_lit.image_size = v["guidance-image-size"].as<int64_t>();
-  options.clip_lit.learning_rate = v["guidance-lr"].as<double>();
-  options.clip_lit.schedule.extension_threshold = v["guidance-extension-threshold"].as<double>();
   options.config_ini = invocation.config_ini;
   check_ranges(options);
-  return v["dry-run"].as<bool>() ? dry_run(*invocation.context, options) : train(*invocation.context, options);
+  return flags.dry_run ? dry_run(*invocation.context, options) : train(*invocation.context, options);
 }
 
 }  // namespace

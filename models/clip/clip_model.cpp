@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::models {
 
@@ -102,9 +102,46 @@ torch::Tensor ClipModelImpl::encode_text_tokens(const torch::Tensor& x, const to
       torch::full({length, length}, -std::numeric_limits<float>::infinity(), x.options().dtype(torch::kFloat32))
           .triu(1);
   const torch::Tensor h = transformer(x, mask);
-  // ln_final is per position, so normalising only the gathered end positions is the same arithmetic.
-  const torch::Tensor rows = torch::arange(x.size(0), eot_index.options());
-  return torch::matmul(layer_norm_fp32(ln_final, h.index({rows, eot_index})), text_projection).to(torch::kFloat32);
+  return text_embedding_at_end(h.index({torch::arange(x.size(0), eot_index.options()), eot_index}));
+}
+
+torch::Tensor ClipModelImpl::text_embedding_at_end(const torch::Tensor& end_states) {
+  return torch::matmul(layer_norm_fp32(ln_final, end_states), text_projection).to(torch::kFloat32);
+}
+
+StartTokenCache ClipModelImpl::cache_start_token(int64_t start_of_text) {
+  if (start_of_text < 0 || start_of_text >= config_.vocab_size) {
+    throw Error("cache_start_token: token id " + std::to_string(start_of_text) + " is outside the vocabulary");
+  }
+  torch::NoGradGuard no_grad;
+  AutocastGuard autocast(precision_, text_projection.device());
+  const torch::Tensor x = (token_embedding->weight[start_of_text] + positional_embedding[0]).reshape({1, 1, -1});
+  return {start_of_text, transformer->prefix_key_values(x)};  // one position: no mask
+}
+
+torch::Tensor ClipModelImpl::encode_text_after_start(const torch::Tensor& ids, const StartTokenCache& start) {
+  if (ids.dim() != 2 || ids.size(1) < 2 || ids.size(1) > config_.context_length || ids.is_floating_point() ||
+      !ids.select(1, 0).eq(start.start_of_text).all().item<bool>() ||
+      start.blocks.size() != transformer->resblocks->size()) {
+    throw Error("encode_text_after_start takes token ids [B, 2 <= L <= " + std::to_string(config_.context_length) +
+                    "] that all begin with the cached start token",
+                "cache the start token with cache_start_token of the same model");
+  }
+  const torch::Tensor device_ids = ids.to(text_projection.device(), torch::kLong);
+  const torch::Tensor eot = device_ids.argmax(-1);  // the first end token (the largest id), at position >= 1
+  const int64_t rest = eot.max().item<int64_t>();    // positions 1..rest; position 0 lives in the cache
+  if (rest < 1 || eot.min().item<int64_t>() < 1) {
+    throw Error("encode_text_after_start: a row has no end token after its start token");
+  }
+  AutocastGuard autocast(precision_, device_ids.device());
+  const torch::Tensor x =
+      token_embedding(device_ids.narrow(1, 1, rest)) + positional_embedding.narrow(0, 1, rest);
+  // Query i (position i + 1) sees keys 0..i + 1: the start position and the row's own positions up to itself.
+  const torch::Tensor mask =
+      torch::full({rest, rest + 1}, -std::numeric_limits<float>::infinity(), x.options().dtype(torch::kFloat32))
+          .triu(2);
+  const torch::Tensor h = transformer->forward_after(x, start.blocks, mask);
+  return text_embedding_at_end(h.index({torch::arange(x.size(0), device_ids.options()), eot - 1}));
 }
 
 }  // namespace rave::models

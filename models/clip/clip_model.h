@@ -18,6 +18,12 @@
 
 namespace rave::models {
 
+// The text tower's keys and values of the start token at every block (ClipModelImpl::cache_start_token).
+struct StartTokenCache {
+  int64_t start_of_text = 0;
+  std::vector<KeyValues> blocks;
+};
+
 class ClipModelImpl : public torch::nn::Module {
  public:
   // Random initialisation (what the reference CLIP class does); load_clip fills in real weights.
@@ -42,6 +48,12 @@ class ClipModelImpl : public torch::nn::Module {
   // The soft-prompt path: token embeddings [B, context, width] given directly (learnable prompts), read at
   // eot_index ([B], or [1] for every row) -> [B, embed_dim]. Differentiable in `embeddings`.
   torch::Tensor encode_text_embeddings(const torch::Tensor& embeddings, const torch::Tensor& eot_index);
+  // encode_text(ids) for rows that all begin with the start token, whose keys and values `start` holds (from
+  // cache_start_token). Under the causal mask the start position attends only to itself, so its states are the same
+  // in every row and are computed once: for the vocabulary sweep (rows of 2 to 6 tokens, 3 on average) that removes
+  // a third of the work. Equal to encode_text up to float rounding.
+  torch::Tensor encode_text_after_start(const torch::Tensor& ids, const StartTokenCache& start);
+  StartTokenCache cache_start_token(int64_t start_of_text);
 
   // State-dict members, in the order of the OpenAI state dict.
   torch::Tensor positional_embedding, text_projection, logit_scale;
@@ -54,6 +66,9 @@ class ClipModelImpl : public torch::nn::Module {
  private:
   // x: token embeddings + positions [B, L, width], already cut to L = max(eot) + 1.
   torch::Tensor encode_text_tokens(const torch::Tensor& x, const torch::Tensor& eot_index);
+  // Transformer states at the end positions [B, width] -> float32 embeddings [B, embed_dim]. ln_final is per
+  // position, so normalising only the gathered end positions is the same arithmetic.
+  torch::Tensor text_embedding_at_end(const torch::Tensor& end_states);
   void check_images(const torch::Tensor& images, const char* what) const;
 
   ClipConfig config_;

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::models {
 namespace {

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <set>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/h5.h"
 #include "io/h5_seal.h"
 #include "io/torch_zip.h"

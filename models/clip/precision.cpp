@@ -3,8 +3,8 @@
 
 #include <ATen/autocast_mode.h>
 
+#include "core/error.h"
 #include "core/torch_compat.h"
-#include "dist/error.h"
 
 namespace rave::models {
 

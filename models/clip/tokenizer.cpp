@@ -9,7 +9,7 @@
 #include <limits>
 #include <string_view>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "models/clip/html_unescape.h"
 #include "models/clip/unicode.h"
 

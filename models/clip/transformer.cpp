@@ -40,6 +40,33 @@ torch::Tensor MultiheadAttentionImpl::first_position(const torch::Tensor& x) {
   return attend(q, kv[0], kv[1], torch::Tensor());
 }
 
+KeyValues MultiheadAttentionImpl::key_values(const torch::Tensor& x) {
+  const int64_t width = x.size(2);
+  const std::vector<torch::Tensor> kv =
+      torch::linear(x, in_proj_weight.narrow(0, width, 2 * width), in_proj_bias.narrow(0, width, 2 * width))
+          .chunk(2, -1);
+  return {split_heads(kv[0]), split_heads(kv[1])};
+}
+
+torch::Tensor MultiheadAttentionImpl::forward_after(const torch::Tensor& x, const KeyValues& prefix,
+                                                    const torch::Tensor& mask) {
+  const std::vector<torch::Tensor> qkv = torch::linear(x, in_proj_weight, in_proj_bias).chunk(3, -1);
+  const int64_t batch = x.size(0);
+  const torch::Tensor q = split_heads(qkv[0]) / std::sqrt(static_cast<double>(x.size(2) / heads_));
+  const torch::Tensor k = torch::cat({prefix.keys.expand({batch, -1, -1, -1}), split_heads(qkv[1])}, 2);
+  const torch::Tensor v = torch::cat({prefix.values.expand({batch, -1, -1, -1}), split_heads(qkv[2])}, 2);
+  // Scores [B, H, L, P + L] and outputs [B, H, L, head_dim] as broadcast products: the positions are few (the
+  // vocabulary sweep's rows have 2 to 6 tokens), and thousands of tiny matrix products cost more in call overhead
+  // than in arithmetic.
+  const torch::Tensor scores = (q.unsqueeze(3) * k.unsqueeze(2)).sum(-1) + mask;
+  const torch::Tensor out = (torch::softmax(scores, -1).unsqueeze(-1) * v.unsqueeze(2)).sum(3);
+  return linear(out_proj, out.transpose(1, 2).reshape(x.sizes()));
+}
+
+torch::Tensor MultiheadAttentionImpl::split_heads(const torch::Tensor& x) const {
+  return x.reshape({x.size(0), x.size(1), heads_, x.size(2) / heads_}).transpose(1, 2);
+}
+
 torch::Tensor MultiheadAttentionImpl::attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                              const torch::Tensor& mask) {
   const int64_t batch = q.size(0), queries = q.size(1), width = q.size(2), head_dim = width / heads_;
@@ -85,6 +112,12 @@ torch::Tensor ResidualAttentionBlockImpl::first_position(const torch::Tensor& x)
   return first + mlp(layer_norm_fp32(ln_2, first));
 }
 
+torch::Tensor ResidualAttentionBlockImpl::forward_after(torch::Tensor x, const KeyValues& prefix,
+                                                        const torch::Tensor& mask) {
+  x = x + attn->forward_after(layer_norm_fp32(ln_1, x), prefix, mask);
+  return x + mlp(layer_norm_fp32(ln_2, x));
+}
+
 TransformerImpl::TransformerImpl(int64_t width, int64_t layers, int64_t heads) {
   for (int64_t i = 0; i < layers; ++i) resblocks->push_back(ResidualAttentionBlock(width, heads));
   register_module("resblocks", resblocks);
@@ -100,6 +133,26 @@ torch::Tensor TransformerImpl::first_position(torch::Tensor x) {
   if (blocks == 0) return x.narrow(1, 0, 1);
   for (size_t i = 0; i + 1 < blocks; ++i) x = (*resblocks)[i]->as<ResidualAttentionBlock>()->forward(x);
   return (*resblocks)[blocks - 1]->as<ResidualAttentionBlock>()->first_position(x);
+}
+
+std::vector<KeyValues> TransformerImpl::prefix_key_values(torch::Tensor x, const torch::Tensor& mask) {
+  std::vector<KeyValues> prefix;
+  for (const auto& module : *resblocks) {
+    auto& block = *module->as<ResidualAttentionBlock>();
+    prefix.push_back(block.attn->key_values(layer_norm_fp32(block.ln_1, x)));
+    x = block.forward(x, mask);
+  }
+  return prefix;
+}
+
+torch::Tensor TransformerImpl::forward_after(torch::Tensor x, const std::vector<KeyValues>& prefix,
+                                             const torch::Tensor& mask) {
+  TORCH_CHECK(prefix.size() == resblocks->size(), "forward_after: keys and values of ", prefix.size(),
+              " blocks for a transformer of ", resblocks->size());
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    x = (*resblocks)[i]->as<ResidualAttentionBlock>()->forward_after(x, prefix[i], mask);
+  }
+  return x;
 }
 
 }  // namespace rave::models

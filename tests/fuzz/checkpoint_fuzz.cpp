@@ -3,7 +3,7 @@
 // the refusal of a file without the header. Anything but an IoError is a crash.
 #include <cstdint>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/checkpoint.h"
 #include "tests/fuzz/input_file.h"
 

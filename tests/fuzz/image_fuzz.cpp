@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/image.h"
 #include "io/image_codec.h"
 #include "io/image_format.h"

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/pickle.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

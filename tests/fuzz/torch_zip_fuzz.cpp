@@ -2,7 +2,7 @@
 // restricted unpickler, the storages, and the DataParallel prefix. Anything but an IoError is a crash.
 #include <cstdint>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/torch_zip.h"
 #include "tests/fuzz/input_file.h"
 

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/zip.h"
 #include "tests/fuzz/input_file.h"
 

@@ -1,11 +1,12 @@
 // Rank, world size and local rank as the launcher sees them (run under mpirun -np 1, 2 and 3).
 #include <gtest/gtest.h>
-#include <mpi.h>
 
 #include <cstdlib>
 #include <vector>
 
+#include "dist/communicator.h"
 #include "dist/context.h"
+#include "dist/per_rank.h"
 
 namespace rave::dist {
 namespace {
@@ -28,10 +29,9 @@ TEST(Context, LocalRanksCoverThisMachine) {
   EXPECT_EQ(context.local_rank(), context.rank());
   EXPECT_EQ(context.local_size(), context.world_size());
   EXPECT_EQ(context.local_rank(), env_or("OMPI_COMM_WORLD_LOCAL_RANK", 0));
-  std::vector<int> ranks(context.world_size());
-  int mine = context.local_rank();
-  MPI_Allgather(&mine, 1, MPI_INT, ranks.data(), 1, MPI_INT, context.comm());
-  for (int r = 0; r < context.world_size(); ++r) EXPECT_EQ(ranks[r], r);
+  const auto local_ranks = gather_rows(*make_communicator(context, "mpi"),
+                                       torch::full({1}, double(context.local_rank()), torch::kFloat64));
+  for (int r = 0; r < context.world_size(); ++r) EXPECT_EQ(local_ranks[r][0].item<double>(), r);
 }
 
 TEST(Context, ThreadsAndDevice) {

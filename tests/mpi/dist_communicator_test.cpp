@@ -2,9 +2,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "core/error.h"
 #include "dist/communicator.h"
 #include "dist/context.h"
-#include "dist/error.h"
 #include "dist/mpi_communicator.h"
 #include "dist/per_rank.h"
 #include "dist/routing_communicator.h"

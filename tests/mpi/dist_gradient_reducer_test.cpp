@@ -5,8 +5,8 @@
 
 #include <set>
 
+#include "core/error.h"
 #include "dist/context.h"
-#include "dist/error.h"
 #include "dist/gradient_reducer.h"
 #include "dist/mpi_communicator.h"
 

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "core/error.h"
 #include "dist/context.h"
-#include "dist/error.h"
 #include "dist/mean_embedding.h"
 #include "dist/mpi_communicator.h"
 #include "dist/shard_sampler.h"

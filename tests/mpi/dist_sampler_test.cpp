@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "dist/context.h"
+#include "dist/per_rank.h"
 #include "dist/random.h"
 #include "dist/shard_sampler.h"
 
@@ -16,9 +17,11 @@ std::vector<std::vector<int64_t>> gather_shards(const Context& context, const Sh
                                                 int64_t longest) {
   std::vector<int64_t> mine = sampler.shard(epoch);
   mine.resize(static_cast<size_t>(longest), -1);
-  std::vector<int64_t> all(mine.size() * context.world_size());
-  MPI_Allgather(mine.data(), static_cast<int>(longest), MPI_INT64_T, all.data(), static_cast<int>(longest),
-                MPI_INT64_T, context.comm());
+  // float64 holds these small indices exactly.
+  const auto rows = gather_rows(*make_communicator(context, "mpi"),
+                                torch::tensor(std::vector<double>(mine.begin(), mine.end()), torch::kFloat64));
+  const auto all_rows = rows.to(torch::kInt64).contiguous();
+  const std::vector<int64_t> all(all_rows.data_ptr<int64_t>(), all_rows.data_ptr<int64_t>() + all_rows.numel());
   std::vector<std::vector<int64_t>> shards;
   for (int r = 0; r < context.world_size(); ++r) {
     shards.emplace_back(all.begin() + r * longest, all.begin() + (r + 1) * longest);

@@ -10,15 +10,15 @@
 #include <string>
 #include <thread>
 
+#include "core/error.h"
+#include "core/log.h"
 #include "dist/communicator.h"
 #include "dist/context.h"
-#include "dist/error.h"
 #include "dist/guard.h"
-#include "dist/log.h"
 
 int main(int argc, char** argv) {
   rave::dist::Context context(&argc, &argv, {"cpu", 1});
-  rave::dist::setup_logging({context.rank(), context.world_size(), false, ""});
+  rave::core::setup_logging({context.rank(), context.world_size(), false, ""});
   return rave::dist::run_guarded(&context, [&] {
     if (argc < 4) throw rave::UsageError("usage: mpi_failure_modes throw|kill|stall RANK STEP [TIMEOUT]");
     const std::string mode = argv[1];

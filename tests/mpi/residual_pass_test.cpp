@@ -1,7 +1,6 @@
 // The distributed residual pass gives the reference's residual vector on the fixture images (the 6 backlit
 // photos and img_001..006 of the well-lit set, tiny ViT) whatever the number of ranks (mpirun -np 1, 2, 3).
 #include <gtest/gtest.h>
-#include <mpi.h>
 #include <torch/torch.h>
 
 #include <filesystem>

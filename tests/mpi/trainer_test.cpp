@@ -13,9 +13,9 @@
 #include <fstream>
 #include <vector>
 
+#include "core/error.h"
 #include "dist/communicator.h"
 #include "dist/context.h"
-#include "dist/error.h"
 #include "dist/random.h"
 #include "io/checkpoint.h"
 #include "launch/trainer.h"

@@ -6,8 +6,8 @@
 
 #include <filesystem>
 
-#include "analysis/vocabulary.h"
-#include "analysis/vocabulary_cache.h"
+#include "analysis/vocabulary/vocabulary.h"
+#include "analysis/vocabulary/vocabulary_cache.h"
 #include "dist/communicator.h"
 #include "dist/context.h"
 #include "io/h5.h"

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "dist/communicator.h"
 #include "dist/context.h"
 
 namespace {
@@ -36,9 +37,9 @@ int main(int argc, char** argv) {
     auto& listeners = testing::UnitTest::GetInstance()->listeners();
     delete listeners.Release(listeners.default_result_printer());
   }
-  int failed = RUN_ALL_TESTS() != 0 ? 1 : 0;
-  int any_failed = 0;
-  MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  const bool failed = RUN_ALL_TESTS() != 0;
+  auto failures = torch::full({1}, failed ? 1.0 : 0.0, torch::kFloat64);
+  rave::dist::make_communicator(context, "mpi")->all_reduce_sum(failures);
   if (failed) std::fprintf(stderr, "rank %d: tests failed\n", context.rank());
-  return any_failed;
+  return failures.item<double>() > 0 ? 1 : 0;
 }

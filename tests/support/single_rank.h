@@ -3,8 +3,8 @@
 
 #include <string>
 
+#include "core/error.h"
 #include "dist/communicator.h"
-#include "dist/error.h"
 
 namespace rave::test {
 

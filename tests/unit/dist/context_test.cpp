@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "dist/context.h"
-#include "dist/error.h"
 #include "dist/world_size_check.h"
 
 namespace rave::dist {

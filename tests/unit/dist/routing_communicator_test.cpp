@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::dist {
 namespace {

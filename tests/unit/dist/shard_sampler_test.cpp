@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "dist/shard_sampler.h"
 
 namespace rave::dist {

@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "dist/watchdog.h"
 
 namespace rave::dist {

@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "guidance/intermediate_results.h"
 #include "guidance/photometric_encoder.h"
 #include "io/image.h"

@@ -13,7 +13,7 @@
 #include <fstream>
 #include <thread>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "guidance/clip_encoders.h"
 #include "guidance/ordered_workers.h"
 #include "models/clip/loader.h"

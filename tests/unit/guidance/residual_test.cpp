@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/h5.h"
 #include "tests/support/test_support.h"
 

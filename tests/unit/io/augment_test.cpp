@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <opencv2/imgproc.hpp>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::io {
 namespace {

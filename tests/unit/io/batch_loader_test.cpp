@@ -6,7 +6,7 @@
 
 #include <fstream>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "dist/random.h"
 #include "io/augment.h"
 #include "io/image.h"

@@ -16,7 +16,7 @@
 #include <limits>
 #include <thread>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/h5.h"
 #include "rave/version.h"
 #include "tests/support/h5_damage.h"

@@ -11,7 +11,7 @@
 #include <sstream>
 #include <thread>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/image_codec.h"
 #include "tests/support/exif.h"
 #include "tests/support/test_support.h"

@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/h5_seal.h"
 #include "io/sha256.h"
 #include "tests/support/h5_damage.h"

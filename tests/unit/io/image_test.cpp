@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "tests/support/exif.h"
 #include "tests/support/test_support.h"
 

@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "tests/support/test_support.h"
 
 namespace rave::io {

@@ -4,8 +4,10 @@
 
 #include <cmath>
 #include <fstream>
+#include <optional>
 
-#include "dist/error.h"
+#include "core/error.h"
+#include "io/option_binder.h"
 #include "tests/support/test_support.h"
 
 namespace rave::io {
@@ -129,6 +131,101 @@ TEST(Options, HelpListsSections) {
   EXPECT_NE(help.find("Usage: rave test [options]"), std::string::npos);
   EXPECT_NE(help.find("[train]"), std::string::npos);
   EXPECT_NE(help.find("--max-steps"), std::string::npos);
+}
+
+// Options in the style of the commands': every default is a field's initial value.
+enum class Mode { fast, exact };
+struct Example {
+  std::string config;
+  bool amp = false;
+  std::optional<int64_t> limit;
+  int64_t steps = 100;
+  double lr = 2e-5;
+  std::string out = "runs/x";
+  uint64_t seed = 1143;
+  int threads = 2;
+  Mode mode = Mode::exact;
+  std::string backlit;
+};
+
+void bind(OptionBinder& b, Example& e) {
+  b.command_line_only();
+  b.bind("config", e.config, "INI file");
+  b.bind("amp", e.amp, "mixed precision");
+  b.bind("limit", e.limit, "stop after this many steps");
+  b.section("train");
+  b.bind("steps", e.steps, "steps");
+  b.bind("lr", e.lr, "learning rate");
+  b.bind("out", e.out, "output folder");
+  b.bind("seed", e.seed, "seed");
+  b.bind("threads", e.threads, "threads");
+  b.bind("mode", e.mode, "fast or exact", [](Mode m) { return m == Mode::fast ? "fast" : "exact"; },
+         [](const std::string& text) {
+           if (text != "fast" && text != "exact") throw UsageError("--mode " + text + ": expected fast or exact");
+           return text == "fast" ? Mode::fast : Mode::exact;
+         });
+  b.section("data");
+  b.bind("backlit", e.backlit, "folder");
+}
+
+OptionSet example_options() {
+  OptionSet options("rave example [options]");
+  Example defaults;
+  OptionBinder declaring(options);
+  bind(declaring, defaults);
+  return options;
+}
+
+Example parsed(const std::vector<std::string>& args) {
+  Example example;
+  const po::variables_map values = example_options().parse(args);
+  OptionBinder reading(values);
+  bind(reading, example);
+  return example;
+}
+
+TEST(OptionBinder, AnEmptyCommandLineGivesTheStructsDefaults) {
+  const Example e = parsed({});
+  const Example defaults;
+  EXPECT_EQ(e.amp, defaults.amp);
+  EXPECT_FALSE(e.limit.has_value());
+  EXPECT_EQ(e.steps, defaults.steps);
+  EXPECT_EQ(e.lr, defaults.lr);
+  EXPECT_EQ(e.out, defaults.out);
+  EXPECT_EQ(e.seed, defaults.seed);
+  EXPECT_EQ(e.threads, defaults.threads);
+  EXPECT_EQ(e.mode, defaults.mode);
+  EXPECT_EQ(e.backlit, "");
+}
+
+TEST(OptionBinder, FlagsAndTheConfigFileReachTheFields) {
+  test::ScratchDir dir;
+  const auto ini = write_ini(dir, "[train]\nsteps = 50\nmode = fast\n[data]\nbacklit = /b\n");
+  const Example e = parsed({"--config", ini, "--amp", "--limit", "3", "--lr", "0.001", "--seed", "7", "--threads",
+                            "4", "--out", "o", "--steps", "9"});
+  EXPECT_TRUE(e.amp);
+  EXPECT_EQ(e.limit, std::optional<int64_t>(3));
+  EXPECT_EQ(e.steps, 9);  // the flag wins over the file
+  EXPECT_EQ(e.lr, 0.001);
+  EXPECT_EQ(e.out, "o");
+  EXPECT_EQ(e.seed, 7u);
+  EXPECT_EQ(e.threads, 4);
+  EXPECT_EQ(e.mode, Mode::fast);
+  EXPECT_EQ(e.backlit, "/b");
+}
+
+TEST(OptionBinder, HelpShowsTheFieldsAsDefaults) {
+  const std::string help = example_options().help();
+  for (const char* shown : {"--steps arg (=100)", "--lr arg (=2e-5)", "--out arg (=runs/x)", "--seed arg (=1143)",
+                            "--threads arg (=2)", "--mode arg (=exact)", "[train]", "[data]"}) {
+    EXPECT_NE(help.find(shown), std::string::npos) << shown << " in\n" << help;
+  }
+  EXPECT_EQ(help.find("--backlit arg (="), std::string::npos);  // an empty string is no default
+}
+
+TEST(OptionBinder, ConversionErrorsAreUsageErrors) {
+  EXPECT_THROW(parsed({"--mode", "slow"}), UsageError);
+  EXPECT_THROW(parsed({"--threads", "many"}), UsageError);
 }
 
 }  // namespace

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "tests/support/test_support.h"
 
 namespace rave::io {

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/zip.h"
 #include "tests/support/test_support.h"
 #include "tests/unit/io/pickle_writer.h"

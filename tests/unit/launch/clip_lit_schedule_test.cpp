@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::launch {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "dist/error.h"
+#include "core/error.h"
 
 namespace rave::launch {
 namespace {

@@ -7,7 +7,7 @@
 #include <map>
 #include <sstream>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "models/clip/clip_model.h"
 #include "tests/support/test_support.h"
 

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/h5.h"
 #include "io/sha256.h"
 #include "models/clip/checksum.h"

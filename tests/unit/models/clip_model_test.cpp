@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/error.h"
 #include "core/torch_compat.h"
-#include "dist/error.h"
 
 namespace rave::models {
 namespace {
@@ -68,6 +68,25 @@ TEST(ClipModel, SoftPromptIsCausal) {
   const torch::Tensor by_embeddings = model->encode_text_embeddings(embedded, torch::tensor({2, 4}));
   EXPECT_LE((by_ids - by_embeddings).abs().max().item<double>(), 1e-6);
   EXPECT_THROW(model->encode_text_embeddings(embedded, torch::tensor({12})), Error);
+}
+
+TEST(ClipModel, EncodingAfterTheCachedStartTokenEqualsEncodeText) {
+  torch::manual_seed(0);
+  ClipModel model(small(true));
+  // Start token 1, end token 59 (the largest id); rows of different lengths, padded.
+  const torch::Tensor ids = torch::tensor({{1, 59, 0, 0, 0}, {1, 7, 59, 0, 0}, {1, 8, 9, 10, 59}}, torch::kInt32);
+  torch::NoGradGuard no_grad;
+  const StartTokenCache start = model->cache_start_token(1);
+  EXPECT_LE((model->encode_text_after_start(ids, start) - model->encode_text(ids)).abs().max().item<double>(), 1e-5);
+  // Under bf16 both paths run under autocast and still agree to bf16's rounding.
+  model->set_precision(Precision::kBFloat16);
+  const StartTokenCache start16 = model->cache_start_token(1);
+  const torch::Tensor text16 = model->encode_text(ids);
+  EXPECT_LE((model->encode_text_after_start(ids, start16) - text16).norm().item<double>(),
+            0.05 * text16.norm().item<double>());
+  EXPECT_THROW(model->encode_text_after_start(ids.narrow(1, 1, 4), start), Error);           // no start token
+  EXPECT_THROW(model->encode_text_after_start(torch::tensor({{1, 0, 0}}), start), Error);    // no end token
+  EXPECT_THROW(model->cache_start_token(60), Error);                                          // outside the vocabulary
 }
 
 TEST(ClipModel, Bf16AutocastIsCloseAndScoped) {

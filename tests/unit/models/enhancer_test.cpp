@@ -7,7 +7,7 @@
 
 #include <limits>
 
-#include "dist/error.h"
+#include "core/error.h"
 #include "io/h5.h"
 #include "io/image.h"
 #include "io/torch_zip.h"
