@@ -110,4 +110,6 @@ void Schedule::restore(const ScheduleState& state) {
   state_ = state;
 }
 
+const char* stage_name(Stage stage) { return stage == Stage::reconstruction ? "reconstruction" : "guided"; }
+
 }  // namespace rave::launch

@@ -54,6 +54,8 @@ struct ScheduleOptions {
 
 enum class Stage { reconstruction, guided };
 
+const char* stage_name(Stage stage);  // "reconstruction", "guided"
+
 // What the trainer measured on one enhancer step.
 struct StepReport {
   double psnr_y = 0;            // batch mean of PSNR_Y(x, E) (§5.1)

@@ -20,15 +20,12 @@
 #include "dist/shard_sampler.h"
 #include "dist/stop_signal.h"
 #include "guidance/encoders.h"
-#include "guidance/rave_guidance.h"
-#include "guidance/residual_file.h"
-#include "guidance/residual_pass.h"
 #include "io/batch_loader.h"
 #include "io/checkpoint.h"
 #include "io/state_archive.h"
 #include "io/dataset.h"
 #include "io/image.h"
-#include "launch/clip_lit_training.h"
+#include "launch/method.h"
 #include "launch/metrics_log.h"
 #include "launch/optimizer_state.h"
 #include "launch/training_step.h"
@@ -39,18 +36,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* stage_name(Stage stage) { return stage == Stage::reconstruction ? "reconstruction" : "guided"; }
-
 class Trainer {
  public:
   Trainer(const dist::Context& context, const TrainerOptions& options);
   int run();
 
  private:
-  void set_up_guidance();
-  void keep_residual_copy() const;
-  // What names checkpoints and metrics lines: enhancer steps, plus guidance steps for the CLIP-LIT methods.
-  int64_t iteration() const { return clip_lit_ ? clip_lit_->iteration() : schedule_.step(); }
+  // What names checkpoints and metrics lines: enhancer steps, plus the method's own steps.
+  int64_t iteration() const { return method_->iteration(); }
   bool rounds_done() const { return options_.rounds > 0 && schedule_.round() > options_.rounds; }
   // Where the run ends, when that is known: --max-steps, or the planned end of round --rounds (the current
   // round's extensions so far included, later rounds at their planned length). A round that is being extended
@@ -64,10 +57,13 @@ class Trainer {
     if (s.extensions > 0 && options_.max_steps > rounds_end) return std::nullopt;
     return std::min(options_.max_steps, rounds_end);
   }
-  void log_progress(int64_t round, Stage stage, const StepNumbers& numbers, double elapsed, int64_t first_step) const;
-  void log_extension(const StepDecision& decision, int64_t round, double extension_metric) const;
+  // One enhancer step on the next batch of this rank's shard.
+  StepResult enhancer_step(io::BatchLoader& loader);
+  // After every step of every phase: metrics line, progress, checkpoint, re-initialisation, sync check, sample.
+  void end_of_step(const StepResult& result);
+  std::string progress_line(int64_t round, Stage stage, const StepNumbers& numbers) const;
+  std::string extension_text(const StepDecision& decision, int64_t round, double extension_metric) const;
   void resume(const std::string& path);
-  StepNumbers step(const torch::Tensor& x);
   // Replaces the network by a fresh one (§4.2.4) and restarts its optimiser.
   void reinitialise();
   io::Checkpoint checkpoint() const;
@@ -82,16 +78,23 @@ class Trainer {
   std::unique_ptr<dist::Communicator> communicator_;
   std::unique_ptr<guidance::GuidanceEncoder> guidance_encoder_;
   std::unique_ptr<guidance::IdentityEncoder> identity_encoder_;
-  std::unique_ptr<guidance::Guidance> guidance_;
   models::Enhancer enhancer_;
   std::unique_ptr<torch::optim::Adam> optimizer_;
   std::unique_ptr<dist::GradientReducer> reducer_;
   Schedule schedule_;
-  std::unique_ptr<ClipLitTraining> clip_lit_;  // the guidance phases of the CLIP-LIT methods
+  std::unique_ptr<Method> method_;  // RAVE, CLIP-LIT or CLIP-LIT-Latent: everything that differs between them
   dist::SamplerState sampler_state_;
   Reinitialisations reinitialisations_;
   std::optional<io::CheckpointFolder> checkpoints_;  // rank 0
   std::optional<MetricsLog> metrics_;                // rank 0
+
+  // The loop's clock and what the end of a run reports.
+  struct Clock {
+    std::chrono::steady_clock::time_point start, last_step, last_progress;
+    int64_t first_step = 0;  // the enhancer step the run started from
+    double data_wait = 0;    // seconds spent waiting for batches
+  } clock_;
+  torch::Tensor last_input_;  // of the latest enhancer step, for the final sample grid
 };
 
 Trainer::Trainer(const dist::Context& context, const TrainerOptions& options)
@@ -116,16 +119,11 @@ Trainer::Trainer(const dist::Context& context, const TrainerOptions& options)
     checkpoints_.emplace(fs::path(options_.run_dir) / "checkpoints", options_.keep_checkpoints);
   }
   communicator_->barrier();
-  if (is_clip_lit_method(options_.method)) {
-    auto pair = guidance::make_learned_pair(options_.method, *guidance_encoder_, options_.clip_lit.vocab);
-    clip_lit_ = std::make_unique<ClipLitTraining>(context_, *communicator_, options_, *guidance_encoder_, *pair,
-                                                  enhancer_, schedule_);
-    guidance_ = std::move(pair);
-  }
+  method_ = make_method({context_, *communicator_, options_, *guidance_encoder_, enhancer_, schedule_});
 
   const std::string resume_from = resume_path(options_);
   if (resume_from.empty()) {
-    set_up_guidance();
+    method_->start();
   } else {
     resume(resume_from);
     if (reinitialisations_.pending) reinitialise();
@@ -134,63 +132,13 @@ Trainer::Trainer(const dist::Context& context, const TrainerOptions& options)
   if (context_.is_root()) metrics_.emplace((fs::path(options_.run_dir) / "metrics.jsonl").string(), iteration());
 }
 
-void Trainer::set_up_guidance() {
-  if (clip_lit_) return;  // the learned pair starts from its own initialisation
-  guidance::ResidualVector vector;
-  if (!options_.residual.empty()) {
-    const guidance::ResidualFile file = guidance::read_residual_file_for(options_.residual, *guidance_encoder_);
-    spdlog::info("residual vector from {} (encoder {}, tau {:.6f})", options_.residual, file.encoder, file.vector.tau);
-    vector = file.vector;
-    if (context_.is_root()) keep_residual_copy();
-  } else {
-    if (options_.welllit.empty()) {
-      throw UsageError("RAVE needs --welllit (or --residual FILE) to compute its residual vector");
-    }
-    io::ImageFolder backlit(options_.backlit, options_.exif), welllit(options_.welllit, options_.exif);
-    guidance::ResidualPassOptions pass;
-    pass.device = context_.device();
-    guidance::ResidualFile file;
-    file.vector = guidance::compute_residual(*guidance_encoder_, backlit, welllit, *communicator_, pass);
-    file.encoder = guidance_encoder_->name();
-    for (const auto& f : backlit.files()) file.backlit_files.push_back(f.filename().string());
-    for (const auto& f : welllit.files()) file.welllit_files.push_back(f.filename().string());
-    file.note = "computed by rave train";
-    if (context_.is_root()) guidance::write_residual_file((fs::path(options_.run_dir) / "residual.h5").string(), file);
-    spdlog::info("residual vector: {} well-lit and {} backlit images, tau {:.6f}", file.vector.n_pos,
-                 file.vector.n_neg, file.vector.tau);
-    vector = file.vector;
-  }
-  guidance_ = std::make_unique<guidance::RaveGuidance>(vector);
-  guidance_->to(context_.device());
-}
-
-void Trainer::keep_residual_copy() const {
-  // The run directory documents the run on its own (rave report reads residual.h5 from it), so a vector given
-  // with --residual is copied in, through a temporary file so that no half copy is left behind.
-  const fs::path target = fs::path(options_.run_dir) / "residual.h5";
-  std::error_code error;
-  if (fs::equivalent(options_.residual, target, error)) return;
-  const fs::path temporary = target.string() + ".tmp";
-  fs::copy_file(options_.residual, temporary, fs::copy_options::overwrite_existing, error);
-  if (!error) fs::rename(temporary, target, error);
-  if (error) {
-    const std::string reason = error.message();
-    fs::remove(temporary, error);
-    throw IoError(target.string() + ": cannot copy " + options_.residual + " there: " + reason);
-  }
-}
-
 void Trainer::resume(const std::string& path) {
   const io::Checkpoint checkpoint = io::Checkpoint::read(path);
   check_resumable(checkpoint, options_, context_.world_size());
   models::load_enhancer_state(enhancer_, checkpoint.group("enhancer"), path);
   load_adam_state(*optimizer_, enhancer_->named_parameters(), checkpoint.group("optimizer/enhancer"), path);
-  if (!clip_lit_) {
-    guidance_ = std::make_unique<guidance::RaveGuidance>(guidance::ResidualVector{});
-    guidance_->to(context_.device());
-  }
-  guidance_->load_state(checkpoint.group("guidance"), path);
-  if (clip_lit_) clip_lit_->restore(checkpoint);
+  method_->guidance().load_state(checkpoint.group("guidance"), path);
+  method_->restore(checkpoint);
 
   io::StateArchive trainer(checkpoint, "trainer");
   ScheduleState state;
@@ -215,16 +163,16 @@ void Trainer::resume(const std::string& path) {
 io::Checkpoint Trainer::checkpoint() const {
   io::Checkpoint c;
   c.method = options_.method;
-  c.step = schedule_.step();
-  c.round = schedule_.round();
-  c.stage = stage_name(schedule_.stage());
+  c.step = method_->iteration();
+  c.round = method_->round();
+  c.stage = method_->stage();
   c.world_size = context_.world_size();
   c.seed = int64_t(options_.seed);
   c.config = options_.config_ini;
   c.enhancer_padding = "zeros";
   c.set_group("enhancer", models::enhancer_state(enhancer_));
   c.set_group("optimizer/enhancer", adam_state(*optimizer_, enhancer_->named_parameters()));
-  c.set_group("guidance", guidance_->state());
+  c.set_group("guidance", method_->guidance().state());
   io::StateArchive trainer;
   ScheduleState schedule = schedule_.state();
   schedule.serialize(trainer);
@@ -235,7 +183,7 @@ io::Checkpoint Trainer::checkpoint() const {
   dist::SamplerState sampler_state = sampler_state_;
   sampler_state.serialize(sampler);
   c.set_group("sampler", sampler.tensors());
-  if (clip_lit_) clip_lit_->store(c);
+  method_->store(c);
   return c;
 }
 
@@ -243,12 +191,6 @@ fs::path Trainer::save() {
   const fs::path saved = checkpoints_->save(checkpoint());
   spdlog::info("checkpoint {}", saved.string());
   return saved;
-}
-
-StepNumbers Trainer::step(const torch::Tensor& x) {
-  return training_step({enhancer_, *guidance_encoder_, *identity_encoder_, *guidance_, *optimizer_, *reducer_,
-                        *communicator_, options_.precision},
-                       x, schedule_.stage() == Stage::reconstruction);
 }
 
 void Trainer::reinitialise() {
@@ -265,34 +207,33 @@ void Trainer::reinitialise() {
                schedule_.state().reconstruction_steps);
 }
 
-void Trainer::log_progress(int64_t round, Stage stage, const StepNumbers& numbers, double elapsed,
-                           int64_t first_step) const {
+std::string Trainer::progress_line(int64_t round, Stage stage, const StepNumbers& numbers) const {
   const int64_t step = schedule_.step();
   const ScheduleState& s = schedule_.state();
   const std::optional<int64_t> end = planned_end();
-  const double steps_per_second = double(step - first_step) / elapsed;
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_.start).count();
+  const double steps_per_second = double(step - clock_.first_step) / elapsed;
   std::string extension;
   if (s.extensions > 0) {
     const int64_t planned = s.round_length - s.extensions * options_.schedule.extension_steps;
     extension = fmt::format(", {} + {} extension steps", planned, s.step_in_round - planned);
   }
-  spdlog::info("step {}{} round {} ({}{}): loss {:.4f} guidance {:.4f} identity {:.4f} PSNR_Y {:.2f} dB | "
-               "{:.2f} steps/s, elapsed {}, ETA {}",
-               step, end ? "/" + std::to_string(std::max(*end, step)) : std::string(), round, stage_name(stage),
-               extension, numbers.loss, numbers.guidance, numbers.identity, numbers.psnr_y, steps_per_second,
-               core::format_duration(elapsed),
-               end ? core::format_duration(double(std::max(*end, step) - step) / steps_per_second)
-                   : fmt::format("unknown while round {} is extended", s.round));
+  return fmt::format("step {}{} round {} ({}{}): loss {:.4f} guidance {:.4f} identity {:.4f} PSNR_Y {:.2f} dB | "
+                     "{:.2f} steps/s, elapsed {}, ETA {}",
+                     step, end ? "/" + std::to_string(std::max(*end, step)) : std::string(), round, stage_name(stage),
+                     extension, numbers.loss, numbers.guidance, numbers.identity, numbers.psnr_y, steps_per_second,
+                     core::format_duration(elapsed),
+                     end ? core::format_duration(double(std::max(*end, step) - step) / steps_per_second)
+                         : fmt::format("unknown while round {} is extended", s.round));
 }
 
-void Trainer::log_extension(const StepDecision& decision, int64_t round, double extension_metric) const {
-  if (decision.extension == Extension::none || !context_.is_root()) return;
+std::string Trainer::extension_text(const StepDecision& decision, int64_t round, double extension_metric) const {
+  if (decision.extension == Extension::none) return "";
   const ScheduleOptions& o = options_.schedule;
   const int64_t extensions =
       decision.extension == Extension::extended ? schedule_.state().extensions : o.max_extensions;
-  spdlog::warn(extension_warning(decision.extension, "round " + std::to_string(round), "guidance + 0.9 identity",
-                                 extension_metric, o.extension_threshold, o.extension_steps, extensions,
-                                 o.max_extensions));
+  return extension_warning(decision.extension, "round " + std::to_string(round), "guidance + 0.9 identity",
+                           extension_metric, o.extension_threshold, o.extension_steps, extensions, o.max_extensions);
 }
 
 void Trainer::log_peak_memory() const {
@@ -320,6 +261,73 @@ void Trainer::write_sample(const torch::Tensor& x) {
   io::write_image(path.string(), grid.cpu());
 }
 
+StepResult Trainer::enhancer_step(io::BatchLoader& loader) {
+  const auto asked = std::chrono::steady_clock::now();
+  const io::Batch batch = loader.next();
+  clock_.data_wait += std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+  sampler_state_ = batch.next_state;
+  last_input_ = batch.images;
+  const Stage stage = schedule_.stage();
+  const int64_t round = schedule_.round();
+  const StepNumbers numbers = training_step({enhancer_, *guidance_encoder_, *identity_encoder_, method_->guidance(),
+                                             *optimizer_, *reducer_, *communicator_, options_.precision},
+                                            batch.images, stage == Stage::reconstruction);
+  const StepDecision decision = method_->after_enhancer_step({numbers.psnr_y, numbers.loss, numbers.extension});
+  // The checkpoint and best-model snapshot of this step come first (end_of_step), then the re-initialisation it
+  // decided: the reference saves the network that earned the best before replacing it.
+  reinitialisations_.pending = decision.reinitialise;
+
+  StepResult result;
+  result.round = round;
+  result.stage = stage_name(stage);
+  result.numbers = {{"loss", numbers.loss},
+                    {"guidance_loss", numbers.guidance},
+                    {"identity_loss", numbers.identity},
+                    {"psnr_y", numbers.psnr_y}};
+  result.images = int64_t(batch.items.size());
+  result.warning = extension_text(decision, round, numbers.extension);
+  // A line every 50 steps, and at least every 30 s: CPU steps at 512x512 can take seconds each.
+  const auto now = std::chrono::steady_clock::now();
+  if (schedule_.step() % 50 == 0 || schedule_.step() == planned_end() ||
+      now - clock_.last_progress > std::chrono::seconds(30)) {
+    clock_.last_progress = now;
+    result.progress = progress_line(round, stage, numbers);
+  }
+  if (decision.new_best) result.snapshot = "best_round" + std::to_string(round) + ".h5";
+  if (schedule_.step() % options_.sample_every == 0) result.sample = batch.images;
+  return result;
+}
+
+void Trainer::end_of_step(const StepResult& result) {
+  const auto now = std::chrono::steady_clock::now();
+  const double seconds = std::chrono::duration<double>(now - clock_.last_step).count();
+  clock_.last_step = now;
+  if (metrics_) {
+    nlohmann::json line = result.numbers;
+    line["step"] = iteration();
+    line["round"] = result.round;
+    line["stage"] = result.stage;
+    line["images_per_second"] = double(result.images * context_.world_size()) / seconds;
+    line["time"] = std::chrono::duration<double>(now - clock_.start).count();
+    metrics_->write(line);
+  }
+  if (!result.warning.empty() && context_.is_root()) spdlog::warn(result.warning);
+  if (!result.progress.empty()) spdlog::info(result.progress);
+  if (context_.is_root()) {
+    const bool periodic = iteration() % options_.checkpoint_every == 0;
+    if (!result.snapshot.empty() || periodic) {
+      const fs::path saved = save();
+      if (!result.snapshot.empty()) checkpoints_->snapshot(saved, result.snapshot);
+    }
+  }
+  if (reinitialisations_.pending) reinitialise();
+  if (options_.check_sync_every > 0 && iteration() % options_.check_sync_every == 0) {
+    reducer_->check_parameters_in_sync();
+    method_->check_parameters_in_sync();
+  }
+  if (context_.is_root() && result.sample.defined()) write_sample(result.sample);
+}
+
 int Trainer::run() {
   io::ImageFolder folder(options_.backlit, options_.exif);
   dist::ShardSampler sampler(int64_t(folder.size()), context_.rank(), context_.world_size(), options_.seed);
@@ -341,81 +349,26 @@ int Trainer::run() {
                folder.size(), context_.world_size(), options_.batch_size, options_.image_size, options_.image_size,
                schedule_.step(), end ? std::to_string(*end) : std::string("the end of the extended round"),
                options_.rounds > 0 ? " (end of round " + std::to_string(options_.rounds) + ")" : "");
-  const auto start = std::chrono::steady_clock::now();
-  auto last = start, last_report = start;
-  const int64_t first_step = schedule_.step();
-  torch::Tensor last_input;
-  double data_wait = 0;  // seconds spent in loader.next()
+  clock_.start = clock_.last_step = clock_.last_progress = std::chrono::steady_clock::now();
+  clock_.first_step = schedule_.step();
+  // One loop over every phase: an enhancer step, or a step of the method's own phase that is due.
   dist::StopDecision stop;
   while (schedule_.step() < options_.max_steps && !rounds_done() && !stop.stop()) {
-    if (clip_lit_ && clip_lit_->schedule().phase() != ClipLitPhase::enhancer) {
-      clip_lit_->run_guidance_phase([this] { save(); }, metrics_ ? &*metrics_ : nullptr, start, [&] {
-        stop = stop_signal_.agree(*communicator_, context_.device());
-        return stop.stop();
-      });
-      last = std::chrono::steady_clock::now();
-      if (stop.stop()) break;  // inside a guidance phase: the checkpoint below continues it
-    }
-    const auto asked = std::chrono::steady_clock::now();
-    const io::Batch batch = loader.next();
-    data_wait += std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
-    sampler_state_ = batch.next_state;
-    last_input = batch.images;
-    const Stage stage = schedule_.stage();
-    const int64_t round = schedule_.round();
-    const StepNumbers numbers = step(last_input);
-    const StepReport report{numbers.psnr_y, numbers.loss, numbers.extension};
-    const StepDecision decision = clip_lit_ ? clip_lit_->after_enhancer_step(report) : schedule_.after_step(report);
-
-    const auto now = std::chrono::steady_clock::now();
-    const double seconds = std::chrono::duration<double>(now - last).count();
-    last = now;
-    if (metrics_) {
-      metrics_->write({{"step", iteration()},
-                       {"round", round},
-                       {"stage", stage_name(stage)},
-                       {"loss", numbers.loss},
-                       {"guidance_loss", numbers.guidance},
-                       {"identity_loss", numbers.identity},
-                       {"psnr_y", numbers.psnr_y},
-                       {"images_per_second", double(batch.items.size() * context_.world_size()) / seconds},
-                       {"time", std::chrono::duration<double>(now - start).count()}});
-    }
-    log_extension(decision, round, numbers.extension);
-    // A line every 50 steps, and at least every 30 s: CPU steps at 512x512 can take seconds each.
-    if (schedule_.step() % 50 == 0 || schedule_.step() == planned_end() ||
-        now - last_report > std::chrono::seconds(30)) {
-      last_report = now;
-      log_progress(round, stage, numbers, std::chrono::duration<double>(now - start).count(), first_step);
-    }
-    // The checkpoint and best-model snapshot of this step come first, then the re-initialisation it decided: the
-    // reference saves the network that earned the best before replacing it.
-    reinitialisations_.pending = decision.reinitialise;
-    if (context_.is_root()) {
-      const bool periodic = iteration() % options_.checkpoint_every == 0;
-      if (decision.new_best || periodic) {
-        const fs::path saved = save();
-        if (decision.new_best) checkpoints_->snapshot(saved, "best_round" + std::to_string(round) + ".h5");
-      }
-    }
-    if (reinitialisations_.pending) reinitialise();
-    if (options_.check_sync_every > 0 && schedule_.step() % options_.check_sync_every == 0) {
-      reducer_->check_parameters_in_sync();
-    }
-    if (context_.is_root() && schedule_.step() % options_.sample_every == 0) write_sample(last_input);
+    end_of_step(method_->own_phase_due() ? method_->own_step() : enhancer_step(loader));
     stop = stop_signal_.agree(*communicator_, context_.device());  // every rank stops after the same step
   }
   if (context_.is_root()) {
-    const double loop = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double loop = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_.start).count();
     const io::ResizedImageCacheStats cache = loader.cache_stats();
     spdlog::info("data loading: waited {:.1f} s for batches, {:.1f} % of the training loop; {} files decoded, "
                  "{} resized images kept ({:.0f} MiB)",
-                 data_wait, loop > 0 ? 100 * data_wait / loop : 0.0, cache.decodes, cache.cached, cache.cached_mib);
+                 clock_.data_wait, loop > 0 ? 100 * clock_.data_wait / loop : 0.0, cache.decodes, cache.cached,
+                 cache.cached_mib);
   }
   const bool stopped_early = stop.stop() && schedule_.step() < options_.max_steps && !rounds_done();
   if (context_.is_root()) {
     if (iteration() % options_.checkpoint_every != 0) save();  // else the loop just saved it
-    if (last_input.defined()) write_sample(last_input);
+    if (last_input_.defined()) write_sample(last_input_);
     if (stopped_early) {
       spdlog::warn("stopped at step {} on request ({}); the checkpoint is complete: continue with --resume auto "
                    "(exit code {})",

@@ -4,6 +4,9 @@
 // launch/schedule.h; per-step loss values are averaged over the ranks first so that every rank takes the same
 // schedule decisions. Rank 0 writes checkpoints, metrics.jsonl and sample grids. Resume continues the same
 // trajectory: enhancer, Adam state, schedule, sampler position and guidance come back from the checkpoint.
+// One loop runs every phase: an enhancer step, or a step of the method's own phase when one is due (CLIP-LIT's
+// guidance initialisation and refinements), each followed by the same end-of-step block; what differs between the
+// methods is behind launch/method.h.
 #pragma once
 
 #include <cstdint>
