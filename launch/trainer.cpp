@@ -66,6 +66,11 @@ class Trainer {
   void resume(const std::string& path);
   // Replaces the network by a fresh one (§4.2.4) and restarts its optimiser.
   void reinitialise();
+  // Adam over the enhancer's parameters as the reference builds it, with no state.
+  std::unique_ptr<torch::optim::Adam> new_optimizer() const {
+    return std::make_unique<torch::optim::Adam>(enhancer_->parameters(),
+                                                reference_adam(options_.learning_rate, options_.weight_decay));
+  }
   io::Checkpoint checkpoint() const;
   fs::path save();
   void write_sample(const torch::Tensor& x);
@@ -110,8 +115,7 @@ Trainer::Trainer(const dist::Context& context, const TrainerOptions& options)
   torch::manual_seed(options_.seed);
   enhancer_ = models::Enhancer(models::EnhancerOptions().cond_padding(torch::kZeros));
   enhancer_->to(context_.device());
-  optimizer_ = std::make_unique<torch::optim::Adam>(enhancer_->parameters(),
-                                                    reference_adam(options_.learning_rate, options_.weight_decay));
+  optimizer_ = new_optimizer();
   reducer_ = std::make_unique<dist::GradientReducer>(*communicator_, enhancer_->named_parameters());
 
   if (context_.is_root()) {
@@ -200,8 +204,7 @@ void Trainer::reinitialise() {
   reinitialisations_.pending = false;
   torch::manual_seed(dist::stream_seed(options_.seed, uint64_t(1000 + reinitialisations_.count)));
   models::reinitialise(enhancer_);
-  optimizer_ = std::make_unique<torch::optim::Adam>(enhancer_->parameters(),
-                                                    reference_adam(options_.learning_rate, options_.weight_decay));
+  optimizer_ = new_optimizer();
   spdlog::warn("re-initialised the enhancer at step {} (PSNR window mean {:.2f} dB below {} dB); warm-up is now {} steps",
                schedule_.step(), schedule_.window_mean(), options_.schedule.reinit_below_psnr,
                schedule_.state().reconstruction_steps);
