@@ -30,7 +30,8 @@ void StateArchive::operator()(const std::string& name, int64_t& field) {
     return;
   }
   const torch::Tensor& value = at(name, kScalarShape);
-  check(!value.is_floating_point(), name, std::string("an integer was expected, found ") + c10::toString(value.scalar_type()));
+  check(!value.is_floating_point(), name,
+        std::string("an integer was expected, found ") + c10::toString(value.scalar_type()));
   field = value.item<int64_t>();
 }
 

@@ -7,7 +7,7 @@
 //     int64_t epoch = 0, position = 0;
 //     template <class Archive> void serialize(Archive& a) { a("epoch", epoch); a("position", position); }
 //   };
-//   writing: io::StateArchive out;  state.serialize(out);  checkpoint.set_group("sampler", out.tensors());
+//   writing: io::StateArchive out;  out.write(state);  checkpoint.set_group("sampler", out.tensors());
 //   reading: io::StateArchive in(checkpoint, "sampler");  state.serialize(in);
 #pragma once
 
@@ -55,6 +55,12 @@ class StateArchive {
   void optional(const std::string& name, T& field) {
     if (reading_ && !tensors_.count(prefix_ + name)) return;
     (*this)(name, field);
+  }
+
+  // Writing a whole state struct; it is copied because serialize() takes its fields by reference for both directions.
+  template <class State>
+  void write(State state) {
+    state.serialize(*this);
   }
 
   // Writing: the datasets of the group, by name inside it.

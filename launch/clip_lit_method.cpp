@@ -39,7 +39,8 @@ uint64_t stream(uint64_t seed, Stream tag, int64_t round = 0) {
 
 const std::string& required_welllit(const TrainerOptions& options) {
   if (options.welllit.empty()) {
-    throw UsageError("--method " + options.method + " needs --welllit: its guidance learns from backlit and well-lit images");
+    throw UsageError("--method " + options.method +
+                     " needs --welllit: its guidance learns from backlit and well-lit images");
   }
   return options.welllit;
 }
@@ -102,7 +103,6 @@ class ClipLitMethod : public Method {
   bool phase_announced_ = false;                         // the current guidance phase's first line is logged
   std::map<std::string, torch::Tensor> best_enhancer_;  // empty: no best model in this guided phase yet
 };
-
 
 ClipLitMethod::ClipLitMethod(const MethodParts& parts, std::unique_ptr<guidance::LearnedPair> pair)
     : context_(parts.context),
@@ -289,11 +289,9 @@ StepDecision ClipLitMethod::after_enhancer_step(const StepReport& report) {
 void ClipLitMethod::store(io::Checkpoint& checkpoint) const {
   checkpoint.set_group("optimizer/guidance", adam_state(*optimizer_, pair_->named_parameters()));
   io::StateArchive state;
-  ClipLitScheduleState schedule = schedule_.state();
-  schedule.serialize(state);
+  state.write(schedule_.state());
   io::StateArchive sampler("sampler_");  // the guidance phases' data position, beside the schedule
-  dist::SamplerState sampler_state = sampler_state_;
-  sampler_state.serialize(sampler);
+  sampler.write(sampler_state_);
   io::TensorMap group = state.tensors();
   group.insert(sampler.tensors().begin(), sampler.tensors().end());
   for (const auto& [name, tensor] : best_enhancer_) group["best_enhancer/" + name] = tensor;

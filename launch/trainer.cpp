@@ -22,9 +22,9 @@
 #include "guidance/encoders.h"
 #include "io/batch_loader.h"
 #include "io/checkpoint.h"
-#include "io/state_archive.h"
 #include "io/dataset.h"
 #include "io/image.h"
+#include "io/state_archive.h"
 #include "launch/method.h"
 #include "launch/metrics_log.h"
 #include "launch/optimizer_state.h"
@@ -178,14 +178,11 @@ io::Checkpoint Trainer::checkpoint() const {
   c.set_group("optimizer/enhancer", adam_state(*optimizer_, enhancer_->named_parameters()));
   c.set_group("guidance", method_->guidance().state());
   io::StateArchive trainer;
-  ScheduleState schedule = schedule_.state();
-  schedule.serialize(trainer);
-  Reinitialisations reinitialisations = reinitialisations_;
-  reinitialisations.serialize(trainer);
+  trainer.write(schedule_.state());
+  trainer.write(reinitialisations_);
   c.set_group("trainer", trainer.tensors());
   io::StateArchive sampler;
-  dist::SamplerState sampler_state = sampler_state_;
-  sampler_state.serialize(sampler);
+  sampler.write(sampler_state_);
   c.set_group("sampler", sampler.tensors());
   method_->store(c);
   return c;

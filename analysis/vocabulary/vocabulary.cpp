@@ -99,7 +99,8 @@ torch::Tensor embed_texts(models::ClipModelImpl& model, const models::Tokenizer&
         flat.insert(flat.end(), inputs[size_t(row)].begin(), inputs[size_t(row)].end());
       }
       const torch::Tensor ids = torch::tensor(flat, torch::kLong).view({int64_t(batch.rows.size()), batch.length});
-      rows.index_copy_(0, torch::tensor(batch.rows, torch::kLong), model.encode_text_after_start(ids.to(device), start).cpu());
+      rows.index_copy_(0, torch::tensor(batch.rows, torch::kLong),
+                       model.encode_text_after_start(ids.to(device), start).cpu());
       progress.advance(int64_t(batch.rows.size()));
     }
   }

@@ -4,8 +4,8 @@
 //
 // The reference encodes one id at a time over the whole 77-token context. Here the distinct texts are sorted by
 // their tokenized length and encoded in batches of one length, cut right after the end token, with the start
-// position computed once for all (ClipModelImpl::encode_text_after_start): exact, because the causal mask keeps later positions
-// from influencing earlier ones. Batches are dealt round-robin to the ranks and the rows gathered, so the result
+// position computed once for all (ClipModelImpl::encode_text_after_start): exact, because the causal mask keeps
+// later positions from influencing earlier ones. Batches are dealt round-robin to the ranks and the rows gathered, so the result
 // does not depend on how many ranks computed it.
 #pragma once
 

@@ -1,5 +1,5 @@
-// rave correct: a bias-corrected copy of a residual vector (analysis/vocabulary/residual_correction.h has the formulas):
-// the reference's token shift with n tokens, the removal of phrase directions, or the addition of one. The new
+// rave correct: a bias-corrected copy of a residual vector (analysis/vocabulary/residual_correction.h has the
+// formulas): the reference's token shift with n tokens, the removal of phrase directions, or the addition of one. The new
 // file keeps v_pos, v_neg, the counts and the file lists, recomputes tau, and records its provenance, so that
 // `rave train --residual OUT` trains with it and `rave inspect OUT` says how it was made.
 #include <spdlog/spdlog.h>

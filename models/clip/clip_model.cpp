@@ -7,6 +7,16 @@
 #include "core/error.h"
 
 namespace rave::models {
+namespace {
+
+// The additive causal mask of `queries` positions that end a sequence of `keys` positions (the last query is the
+// last key): -inf where a key comes after its query, float32 whatever the working dtype.
+torch::Tensor causal_mask(int64_t queries, int64_t keys, const torch::TensorOptions& options) {
+  return torch::full({queries, keys}, -std::numeric_limits<float>::infinity(), options.dtype(torch::kFloat32))
+      .triu(keys - queries + 1);
+}
+
+}  // namespace
 
 ClipModelImpl::ClipModelImpl(const ClipConfig& c) : config_(c) {
   c.validate("ClipModel");
@@ -97,11 +107,7 @@ torch::Tensor ClipModelImpl::encode_text_embeddings(const torch::Tensor& embeddi
 
 torch::Tensor ClipModelImpl::encode_text_tokens(const torch::Tensor& x, const torch::Tensor& eot_index) {
   AutocastGuard autocast(precision_, x.device());
-  const int64_t length = x.size(1);
-  const torch::Tensor mask =
-      torch::full({length, length}, -std::numeric_limits<float>::infinity(), x.options().dtype(torch::kFloat32))
-          .triu(1);
-  const torch::Tensor h = transformer(x, mask);
+  const torch::Tensor h = transformer(x, causal_mask(x.size(1), x.size(1), x.options()));
   return text_embedding_at_end(h.index({torch::arange(x.size(0), eot_index.options()), eot_index}));
 }
 
@@ -137,10 +143,7 @@ torch::Tensor ClipModelImpl::encode_text_after_start(const torch::Tensor& ids, c
   const torch::Tensor x =
       token_embedding(device_ids.narrow(1, 1, rest)) + positional_embedding.narrow(0, 1, rest);
   // Query i (position i + 1) sees keys 0..i + 1: the start position and the row's own positions up to itself.
-  const torch::Tensor mask =
-      torch::full({rest, rest + 1}, -std::numeric_limits<float>::infinity(), x.options().dtype(torch::kFloat32))
-          .triu(2);
-  const torch::Tensor h = transformer->forward_after(x, start.blocks, mask);
+  const torch::Tensor h = transformer->forward_after(x, start.blocks, causal_mask(rest, rest + 1, x.options()));
   return text_embedding_at_end(h.index({torch::arange(x.size(0), device_ids.options()), eot - 1}));
 }
 

@@ -34,18 +34,19 @@ torch::Tensor MultiheadAttentionImpl::first_position(const torch::Tensor& x) {
   const int64_t width = x.size(2);
   const torch::Tensor q =
       torch::linear(x.narrow(1, 0, 1), in_proj_weight.narrow(0, 0, width), in_proj_bias.narrow(0, 0, width));
-  const std::vector<torch::Tensor> kv =
-      torch::linear(x, in_proj_weight.narrow(0, width, 2 * width), in_proj_bias.narrow(0, width, 2 * width))
-          .chunk(2, -1);
+  const std::vector<torch::Tensor> kv = project_keys_values(x);
   return attend(q, kv[0], kv[1], torch::Tensor());
 }
 
 KeyValues MultiheadAttentionImpl::key_values(const torch::Tensor& x) {
-  const int64_t width = x.size(2);
-  const std::vector<torch::Tensor> kv =
-      torch::linear(x, in_proj_weight.narrow(0, width, 2 * width), in_proj_bias.narrow(0, width, 2 * width))
-          .chunk(2, -1);
+  const std::vector<torch::Tensor> kv = project_keys_values(x);
   return {split_heads(kv[0]), split_heads(kv[1])};
+}
+
+std::vector<torch::Tensor> MultiheadAttentionImpl::project_keys_values(const torch::Tensor& x) const {
+  const int64_t width = x.size(2);
+  return torch::linear(x, in_proj_weight.narrow(0, width, 2 * width), in_proj_bias.narrow(0, width, 2 * width))
+      .chunk(2, -1);
 }
 
 torch::Tensor MultiheadAttentionImpl::forward_after(const torch::Tensor& x, const KeyValues& prefix,
@@ -72,8 +73,7 @@ torch::Tensor MultiheadAttentionImpl::attend(const torch::Tensor& q, const torch
   const int64_t batch = q.size(0), queries = q.size(1), width = q.size(2), head_dim = width / heads_;
   // [B, L, D] -> [B·H, L, head_dim]
   auto per_head = [&](const torch::Tensor& t) {
-    const int64_t length = t.size(1);
-    return t.reshape({batch, length, heads_, head_dim}).transpose(1, 2).reshape({batch * heads_, length, head_dim});
+    return split_heads(t).reshape({batch * heads_, t.size(1), head_dim});
   };
   const torch::Tensor scaled = per_head(q) / std::sqrt(static_cast<double>(head_dim));
   const torch::Tensor keys = per_head(k).transpose(1, 2);

@@ -50,6 +50,8 @@ class MultiheadAttentionImpl : public torch::nn::Module {
                        const torch::Tensor& mask);
   // [B, L, D] -> [B, heads, L, head_dim]
   torch::Tensor split_heads(const torch::Tensor& x) const;
+  // The key and value projections of x [B, L, D], each [B, L, D].
+  std::vector<torch::Tensor> project_keys_values(const torch::Tensor& x) const;
 
   int64_t heads_;
 };

@@ -11,9 +11,9 @@ rm -rf "$work"
 mkdir -p "$work/corpus"
 duration=(-max_total_time="$seconds")
 [ "$seconds" -gt 0 ] || duration=(-runs=0)
-# An allocation larger than the machine (libhdf5 sizes buffers from a file's fields) returns null, as malloc does outside
-# the sanitizer, instead of ending the run: the reader must then fail with an error, which is what is tested. Leaks
-# inside libhdf5 on those error paths are its own (lsan.supp).
+# An allocation larger than the machine (libhdf5 sizes buffers from a file's fields) returns null, as malloc does
+# outside the sanitizer, instead of ending the run: the reader must then fail with an error, which is what is tested.
+# Leaks inside libhdf5 on those error paths are its own (lsan.supp).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-allocator_may_return_null=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$(dirname "$0")/lsan.supp}
 # A decoder may reserve the pixels a header declares (up to 2^30 pixels of 16-bit RGB, 6 GiB) before it finds the

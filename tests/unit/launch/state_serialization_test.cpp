@@ -18,7 +18,7 @@ namespace {
 template <class State>
 io::Checkpoint written(State state, const std::string& group, const std::string& prefix = "") {
   io::StateArchive out(prefix);
-  state.serialize(out);
+  out.write(state);
   io::Checkpoint checkpoint;
   checkpoint.path = "run.h5";
   checkpoint.set_group(group, out.tensors());
