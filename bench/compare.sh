@@ -32,8 +32,10 @@
 #             same random ViT-B/32 weights; the two residual vectors are compared. Target: >= 2x.
 # Usage: bench/compare.sh [BUILD_DIR [PIP_BUILD_DIR]]
 # Environment: THREADS=N (default 2), ITERS=N (timed steps, default 3), COMPILE=0 skips torch.compile,
-#   PARTS (default "step residual": which comparisons run), MALLOCS (default "default heap"), RUNS (residual
-#   passes per side and setting, default 3: the summary takes the median and states the range).
+#   PARTS (default "step residual": which comparisons run), MALLOCS (default "default heap"), ROUNDS (default 1:
+#   step comparisons per setting, the sides alternating; medians over the rounds), RUNS (residual passes per side
+#   and setting, default 3); the summary gives medians with their range. Single step runs vary by about 15 % on a
+#   shared 2-core machine: ROUNDS=3 for numbers to publish.
 set -euo pipefail
 build=${1:-build}
 pip_build=${2:-build-pip}
@@ -43,6 +45,7 @@ iters=${ITERS:-3}
 parts=" ${PARTS:-step residual} "
 read -r -a mallocs <<<"${MALLOCS:-default heap}"
 runs=${RUNS:-3}
+rounds=${ROUNDS:-1}
 data=$here/../../shared/data
 source "$here/baseline.sh"
 require_python bench/compare.sh torch h5py PIL
@@ -81,15 +84,17 @@ for malloc in "${mallocs[@]}"; do
     forms=(batched)
     [ "$version" = 1.13 ] && forms=(loop batched)
     [[ $parts == *" step "* ]] || forms=()
-    for precision in fp32 bf16; do
-      [ ${#forms[@]} -gt 0 ] || break
-      record "$(tagged "$(rave_bench "$rave_build" step --precision $precision --iters "$iters" --save-weights "$scratch/step.h5")")"
-      for form in "${forms[@]}"; do
-        record "$(tagged "$("$side_python" "$here/rave_reference.py" step --weights "$scratch/step.h5" --form "$form" --precision $precision --iters "$iters" --threads "$threads")")"
+    for ((round = 0; round < rounds; ++round)); do
+      for precision in fp32 bf16; do
+        [ ${#forms[@]} -gt 0 ] || break
+        record "$(tagged "$(rave_bench "$rave_build" step --precision $precision --iters "$iters" --save-weights "$scratch/step.h5")")"
+        for form in "${forms[@]}"; do
+          record "$(tagged "$("$side_python" "$here/rave_reference.py" step --weights "$scratch/step.h5" --form "$form" --precision $precision --iters "$iters" --threads "$threads")")"
+        done
+        if [ "$version" != 1.13 ] && [ "${COMPILE:-1}" = 1 ]; then
+          record "$(tagged "$("$side_python" "$here/rave_reference.py" step --weights "$scratch/step.h5" --compile --precision $precision --iters "$iters" --threads "$threads")")"
+        fi
       done
-      if [ "$version" != 1.13 ] && [ "${COMPILE:-1}" = 1 ]; then
-        record "$(tagged "$("$side_python" "$here/rave_reference.py" step --weights "$scratch/step.h5" --compile --precision $precision --iters "$iters" --threads "$threads")")"
-      fi
     done
     [[ $parts == *" residual "* ]] || continue
     for ((run = 0; run < runs; ++run)); do
@@ -118,13 +123,21 @@ for r in rows:
     if "libtorch" in r:
         groups.setdefault((".".join(r["libtorch"].split(".")[:2]), r["malloc"]), []).append(r)
 for (version, malloc), group in groups.items():
-    steps = {f'{r["impl"]}_{r["form"]}_{r["precision"]}': r for r in group if r["bench"] == "rave_step"}
+    # Each step comparison ran ROUNDS times, alternating the sides: per form, the medians over the rounds.
+    rounds_of = {}
+    for r in group:
+        if r["bench"] == "rave_step":
+            rounds_of.setdefault(f'{r["impl"]}_{r["form"]}_{r["precision"]}', []).append(r)
+    steps = {name: {"seconds_per_step": statistics.median(r["seconds_per_step"] for r in rs),
+                    "cpu_seconds_per_step": statistics.median(r["cpu_seconds_per_step"] for r in rs),
+                    "range": [min(r["seconds_per_step"] for r in rs), max(r["seconds_per_step"] for r in rs)],
+                    "first_loss": rs[0]["first_loss"], "precision": rs[0]["precision"]} for name, rs in rounds_of.items()}
     side = {"steps": {}, "same_work": {}}
     for name, r in steps.items():
         gflops = flops / r["seconds_per_step"] / 1e9
         side["steps"][name] = {"seconds_per_step": r["seconds_per_step"], "cpu_seconds_per_step": r["cpu_seconds_per_step"],
-                               "gflops": round(gflops, 1), "share_of_sgemm": round(gflops / sgemm["gflops"], 3),
-                               "first_loss": r["first_loss"]}
+                               "range": r["range"], "rounds": len(rounds_of[name]), "gflops": round(gflops, 1),
+                               "share_of_sgemm": round(gflops / sgemm["gflops"], 3), "first_loss": r["first_loss"]}
 
     def speed(ours, theirs, target=None):
         entry = {"ratio": round(theirs["seconds_per_step"] / ours["seconds_per_step"], 2),
