@@ -7,11 +7,12 @@
 //     b.section("train");
 //     b.bind("batch-size", o.batch_size, "images per rank per step");
 //   }
-//   declare: TrainerOptions defaults; io::OptionBinder declaring(option_set); bind(declaring, defaults);
-//   read:    TrainerOptions options;  io::OptionBinder reading(values);       bind(reading, options);
+//   declare: io::declare_flags<TrainerOptions>(option_set);
+//   read:    const TrainerOptions options = io::read_flags<TrainerOptions>(values);
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -49,13 +50,26 @@ class OptionBinder {
     if (values_) field = from_text(text);
   }
 
-  // A flag without a default: the field stays empty unless it is given.
-  void bind(const std::string& name, std::optional<int64_t>& field, const std::string& help) {
+  // A path, given as text (no default shown when empty).
+  void bind(const std::string& name, std::filesystem::path& field, const std::string& help) {
+    bind(name, field, help, [](const std::filesystem::path& path) { return path.string(); },
+         [](const std::string& text) { return std::filesystem::path(text); });
+  }
+
+  // A flag without a default: the field stays empty unless it is given, so that a command can tell a flag given
+  // empty (--out "") from one left out.
+  template <class T>
+  void bind(const std::string& name, std::optional<T>& field, const std::string& help) {
     if (values_) {
-      if (values_->count(name)) field = (*values_)[name].as<int64_t>();
+      if (values_->count(name)) field = (*values_)[name].as<T>();
       return;
     }
-    add()(name.c_str(), po::value<int64_t>(), help.c_str());
+    add()(name.c_str(), po::value<T>(), help.c_str());
+  }
+
+  // The flag `name`, bound before, also takes a word given without a flag name ("rave inspect FILE").
+  void positional(const std::string& name) {
+    if (options_) options_->positional(name);
   }
 
  private:
@@ -91,5 +105,23 @@ class OptionBinder {
   const po::variables_map* values_ = nullptr;
   std::optional<std::string> section_;
 };
+
+// Declares the flags of the table `bind(OptionBinder&, Flags&)` (found next to Flags), a default-constructed Flags'
+// fields as their defaults: a command's declare function.
+template <class Flags>
+void declare_flags(OptionSet& options) {
+  Flags defaults;
+  OptionBinder declaring(options);
+  bind(declaring, defaults);
+}
+
+// The parsed `values` read back through the same table.
+template <class Flags>
+Flags read_flags(const po::variables_map& values) {
+  Flags flags;
+  OptionBinder reading(values);
+  bind(reading, flags);
+  return flags;
+}
 
 }  // namespace rave::io

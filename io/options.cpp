@@ -165,15 +165,28 @@ po::typed_value<double>* real_value(double default_value) {
   return po::value<double>()->default_value(default_value, shortest_text(default_value));
 }
 
-std::string required_value(const po::variables_map& values, const std::string& name, const std::string& command) {
-  if (!values.count(name) || values[name].as<std::string>().empty()) {
-    throw UsageError(command + " needs --" + name, "see " + command + " --help");
-  }
-  return values[name].as<std::string>();
+namespace {
+
+[[noreturn]] void missing_flag(const std::string& name, const std::string& command) {
+  throw UsageError(command + " needs --" + name, "see " + command + " --help");
 }
 
-std::string optional_value(const po::variables_map& values, const std::string& name) {
-  return values.count(name) ? values[name].as<std::string>() : std::string();
+}  // namespace
+
+std::string required_value(const po::variables_map& values, const std::string& name, const std::string& command) {
+  if (!values.count(name)) missing_flag(name, command);
+  return required_value(values[name].as<std::string>(), name, command);
+}
+
+const std::string& required_value(const std::string& value, const std::string& name, const std::string& command) {
+  if (value.empty()) missing_flag(name, command);
+  return value;
+}
+
+const std::string& required_value(const std::optional<std::string>& value, const std::string& name,
+                                  const std::string& command) {
+  if (!value) missing_flag(name, command);
+  return *value;
 }
 
 void check_range(const std::string& name, int64_t value, int64_t low, int64_t high, const std::string& why) {
@@ -181,14 +194,6 @@ void check_range(const std::string& name, int64_t value, int64_t low, int64_t hi
     throw UsageError("--" + name + " " + std::to_string(value) + " is out of range",
                      std::to_string(low) + " to " + std::to_string(high) + why);
   }
-}
-
-int64_t bounded_value(const po::variables_map& values, const std::string& name, int64_t low, int64_t high,
-                      const std::string& why) {
-  const boost::any& value = values[name].value();
-  const int64_t number = value.type() == typeid(int) ? boost::any_cast<int>(value) : boost::any_cast<int64_t>(value);
-  check_range(name, number, low, high, why);
-  return number;
 }
 
 }  // namespace rave::io

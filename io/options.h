@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,8 +56,11 @@ class OptionSet {
 // The value of a string option that `command` ("rave residual") cannot run without; UsageError naming the flag
 // when it is missing or empty.
 std::string required_value(const po::variables_map& values, const std::string& name, const std::string& command);
-// The value of a string option that may be left out, "" when it was.
-std::string optional_value(const po::variables_map& values, const std::string& name);
+// The same for a flag read into a field (io/option_binder.h): `value` is empty when the flag was missing.
+const std::string& required_value(const std::string& value, const std::string& name, const std::string& command);
+// The same for a flag without a default that may be given empty: UsageError only when it was not given.
+const std::string& required_value(const std::optional<std::string>& value, const std::string& name,
+                                  const std::string& command);
 
 // UsageError naming the flag when `value` lies outside [low, high]: "--batch-size 0 is out of range" with the range as
 // the hint, and `why` after it for what a special value means (" (0: never)"). Every count, size and step number a
@@ -64,9 +68,6 @@ std::string optional_value(const po::variables_map& values, const std::string& n
 // The largest batch any command takes (images or texts per forward pass).
 inline constexpr int64_t kMaxBatchSize = 4096;
 void check_range(const std::string& name, int64_t value, int64_t low, int64_t high, const std::string& why = "");
-// The integer option `name` (declared as int or int64_t), checked by check_range.
-int64_t bounded_value(const po::variables_map& values, const std::string& name, int64_t low, int64_t high,
-                      const std::string& why = "");
 
 // Text of one stored option value (strings, integers, floating point, bool, string lists).
 std::string value_to_string(const po::variable_value& value);

@@ -13,9 +13,9 @@ namespace rave::analysis {
 // A BGR 8-bit picture of the chart.
 cv::Mat render_chart(const Chart& chart, int width, int height);
 
-// Writes <out_dir>/<chart id>.png for every non-empty training chart of RUN_DIR/metrics.jsonl and returns the
-// paths. IoError when the log is missing or a file cannot be written.
+// Writes <out_dir>/<chart id>.png (width x height pixels) for every non-empty training chart of
+// RUN_DIR/metrics.jsonl and returns the paths. IoError when the log is missing or a file cannot be written.
 std::vector<std::filesystem::path> plot_run(const std::filesystem::path& run_dir, const std::filesystem::path& out_dir,
-                                            int width = 1200, int height = 500);
+                                            int width, int height);
 
 }  // namespace rave::analysis

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "io/image.h"
+#include "io/option_binder.h"
 #include "io/resize.h"
 #include "launch/commands/all.h"
 #include "launch/commands/text_heads_option.h"
@@ -18,31 +19,41 @@
 namespace rave::launch {
 namespace {
 
-using io::po::value;
 using Json = nlohmann::ordered_json;
 
-void declare(io::OptionSet& options) {
-  options.flags()
-      ("action", value<std::string>(), "tokenize, embed-text or embed-image (positional)")
-      ("clip", value<std::string>(), "CLIP model (.pt or .h5)")
-      ("vocab", value<std::string>(), "BPE merges file")
-      ("text", value<std::string>(), "text to tokenize or embed")
-      ("image", value<std::string>(), "image to embed")
-      ("truncate", io::po::bool_switch(), "cut over-long text to the context (end token kept) instead of failing")
-      ("precision", value<std::string>()->default_value("fp32"), "fp32 or bf16 (autocast)");
-  declare_text_heads_option(options.flags());
-  options.positional("action");
-}
-
-models::Truncation truncation(const io::po::variables_map& options) {
-  return options["truncate"].as<bool>() ? models::Truncation::kKeepEot : models::Truncation::kError;
-}
-
-models::ClipModel load_model(const io::po::variables_map& options, const std::string& action) {
+// Every flag of rave clip (io/option_binder.h); the precision's default is ClipLoadOptions'.
+struct ClipFlags {
+  std::string action;
+  std::string clip;
+  std::string vocab;
+  std::string text;
+  std::string image;
+  bool truncate = false;
   models::ClipLoadOptions load;
-  load.precision = models::parse_precision(options["precision"].as<std::string>());
-  if (const int64_t heads = text_heads_option(options); heads > 0) load.text_heads = heads;
-  return models::load_clip(io::required_value(options, "clip", "rave clip " + action), load);
+  int64_t text_heads = 0;  // CLIP's width / 64
+};
+
+void bind(io::OptionBinder& b, ClipFlags& f) {
+  b.command_line_only();
+  b.bind("action", f.action, "tokenize, embed-text or embed-image (positional)");
+  b.bind("clip", f.clip, "CLIP model (.pt or .h5)");
+  b.bind("vocab", f.vocab, "BPE merges file");
+  b.bind("text", f.text, "text to tokenize or embed");
+  b.bind("image", f.image, "image to embed");
+  b.bind("truncate", f.truncate, "cut over-long text to the context (end token kept) instead of failing");
+  b.bind("precision", f.load.precision, "fp32 or bf16 (autocast)", models::to_string, models::parse_precision);
+  bind_text_heads(b, f.text_heads);
+  b.positional("action");
+}
+
+models::Truncation truncation(const ClipFlags& flags) {
+  return flags.truncate ? models::Truncation::kKeepEot : models::Truncation::kError;
+}
+
+models::ClipModel load_model(const ClipFlags& flags, const std::string& action) {
+  models::ClipLoadOptions load = flags.load;
+  if (const int64_t heads = checked_text_heads(flags.text_heads); heads > 0) load.text_heads = heads;
+  return models::load_clip(io::required_value(flags.clip, "clip", "rave clip " + action), load);
 }
 
 // The unpadded ids: start token, text, end token.
@@ -60,10 +71,10 @@ Json embedding_json(const torch::Tensor& embedding) {
   return j;
 }
 
-Json tokenize(const io::po::variables_map& options) {
-  const models::Tokenizer tokenizer(io::required_value(options, "vocab", "rave clip tokenize"));
-  const std::string text = io::required_value(options, "text", "rave clip tokenize");
-  const std::vector<int32_t> ids = unpadded(tokenizer.tokenize_ids(text, truncation(options)));
+Json tokenize(const ClipFlags& flags) {
+  const models::Tokenizer tokenizer(io::required_value(flags.vocab, "vocab", "rave clip tokenize"));
+  const std::string text = io::required_value(flags.text, "text", "rave clip tokenize");
+  const std::vector<int32_t> ids = unpadded(tokenizer.tokenize_ids(text, truncation(flags)));
   Json j;
   j["text"] = text;
   j["ids"] = ids;
@@ -76,11 +87,11 @@ Json tokenize(const io::po::variables_map& options) {
   return j;
 }
 
-Json embed_text(const io::po::variables_map& options) {
-  const models::Tokenizer tokenizer(io::required_value(options, "vocab", "rave clip embed-text"));
-  const std::string text = io::required_value(options, "text", "rave clip embed-text");
-  models::ClipModel model = load_model(options, "embed-text");
-  const torch::Tensor ids = tokenizer.tokenize({text}, truncation(options), model->config().context_length);
+Json embed_text(const ClipFlags& flags) {
+  const models::Tokenizer tokenizer(io::required_value(flags.vocab, "vocab", "rave clip embed-text"));
+  const std::string text = io::required_value(flags.text, "text", "rave clip embed-text");
+  models::ClipModel model = load_model(flags, "embed-text");
+  const torch::Tensor ids = tokenizer.tokenize({text}, truncation(flags), model->config().context_length);
   c10::InferenceMode inference;
   Json j;
   j["text"] = text;
@@ -89,9 +100,9 @@ Json embed_text(const io::po::variables_map& options) {
   return j;
 }
 
-Json embed_image(const io::po::variables_map& options) {
-  const std::string path = io::required_value(options, "image", "rave clip embed-image");
-  models::ClipModel model = load_model(options, "embed-image");
+Json embed_image(const ClipFlags& flags) {
+  const std::string path = io::required_value(flags.image, "image", "rave clip embed-image");
+  models::ClipModel model = load_model(flags, "embed-image");
   const int64_t resolution = model->config().image_resolution;
   const torch::Tensor image =
       io::clip_normalize(io::to_float_chw(io::clip_resize_center_crop(io::read_image_u8(path), resolution)));
@@ -104,15 +115,15 @@ Json embed_image(const io::po::variables_map& options) {
 }
 
 int run(const Invocation& invocation) {
-  const auto& options = invocation.options;
-  const std::string action = io::optional_value(options, "action");
+  const ClipFlags flags = io::read_flags<ClipFlags>(invocation.options);
+  const std::string& action = flags.action;
   Json result;
   if (action == "tokenize") {
-    result = tokenize(options);
+    result = tokenize(flags);
   } else if (action == "embed-text") {
-    result = embed_text(options);
+    result = embed_text(flags);
   } else if (action == "embed-image") {
-    result = embed_image(options);
+    result = embed_image(flags);
   } else {
     throw UsageError(action.empty() ? "rave clip needs an action" : "unknown rave clip action '" + action + "'",
                      "use rave clip tokenize | embed-text | embed-image");
@@ -124,7 +135,7 @@ int run(const Invocation& invocation) {
 }  // namespace
 
 Command clip_command() {
-  return {"clip", "tokenize or embed text and images with CLIP (JSON)", false, declare, run};
+  return {"clip", "tokenize or embed text and images with CLIP (JSON)", false, io::declare_flags<ClipFlags>, run};
 }
 
 }  // namespace rave::launch

@@ -5,44 +5,54 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <optional>
 
 #include "analysis/vocabulary/phrases.h"
 #include "analysis/vocabulary/residual_correction.h"
 #include "analysis/vocabulary/text_tower.h"
 #include "core/error.h"
 #include "dist/communicator.h"
+#include "io/option_binder.h"
 #include "launch/commands/all.h"
-#include "launch/commands/text_heads_option.h"
+#include "launch/commands/text_tower_option.h"
 
 namespace rave::launch {
 namespace {
 
-using io::po::value;
+// Every flag of rave correct (io/option_binder.h); the defaults of the sweep and of the text tower are
+// VocabularyEmbeddingOptions' and TextTowerOptions'. The operations have no default: given or not.
+struct CorrectFlags {
+  std::string residual;
+  std::string out;
+  std::optional<int> remove_tokens;
+  std::optional<std::string> remove_phrases;
+  std::optional<std::string> add_phrase;
+  double weight = 1.0;
+  VocabularySweep sweep;
+  analysis::TextTowerOptions tower;
+};
 
-void declare(io::OptionSet& options) {
-  options.flags()
-      ("residual", value<std::string>(), "residual-vector file to correct")
-      ("out", value<std::string>(), "corrected residual-vector file (the input is never modified)")
-      ("remove-tokens", value<int>(), "the reference's shift with the N most and N least aligned vocabulary "
-                                      "texts (RAVE-shifted used 15)")
-      ("remove-phrases", value<std::string>(), "remove the span of these phrase directions "
-                                               "(comma-separated, or @FILE with one a line)")
-      ("add-phrase", value<std::string>(), "add this phrase direction, scaled by --weight")
-      ("weight", io::real_value(1.0), "weight of --add-phrase (r' = n(r + w n(u)))")
-      ("cache", value<std::string>()->default_value(""), "folder of the vocabulary-embedding cache "
-                                                          "(default: $RAVE_CACHE_DIR, else $XDG_CACHE_HOME/rave, else ~/.cache/rave)")
-      ("vocab-batch", value<int64_t>()->default_value(512), "texts per text-encoder call in the vocabulary sweep");
-  options.section("guidance")
-      ("clip", value<std::string>(), "CLIP model (.pt or .h5) whose image tower computed the residual")
-      ("vocab", value<std::string>(), "BPE merges file (bpe_simple_vocab_16e6.txt.gz)");
-  declare_text_heads_option(options.section("guidance"));
+void bind(io::OptionBinder& b, CorrectFlags& f) {
+  b.command_line_only();
+  b.bind("residual", f.residual, "residual-vector file to correct");
+  b.bind("out", f.out, "corrected residual-vector file (the input is never modified)");
+  b.bind("remove-tokens", f.remove_tokens,
+         "the reference's shift with the N most and N least aligned vocabulary texts (RAVE-shifted used 15)");
+  b.bind("remove-phrases", f.remove_phrases,
+         "remove the span of these phrase directions (comma-separated, or @FILE with one a line)");
+  b.bind("add-phrase", f.add_phrase, "add this phrase direction, scaled by --weight");
+  b.bind("weight", f.weight, "weight of --add-phrase (r' = n(r + w n(u)))");
+  bind_vocabulary_sweep(b, f.sweep);
+  bind_text_tower(b, f.tower);
 }
 
 // The one operation asked for; UsageError for none or several (chain several by correcting the output again).
-std::string operation(const io::po::variables_map& options) {
+std::string operation(const CorrectFlags& f) {
   std::vector<std::string> given;
-  for (const char* name : {"remove-tokens", "remove-phrases", "add-phrase"}) {
-    if (options.count(name)) given.push_back(name);
+  for (const auto& [name, is_given] : {std::pair{"remove-tokens", f.remove_tokens.has_value()},
+                                       {"remove-phrases", f.remove_phrases.has_value()},
+                                       {"add-phrase", f.add_phrase.has_value()}}) {
+    if (is_given) given.push_back(name);
   }
   if (given.size() != 1) {
     throw UsageError(given.empty() ? "rave correct needs one of --remove-tokens, --remove-phrases, --add-phrase"
@@ -54,11 +64,11 @@ std::string operation(const io::po::variables_map& options) {
 }
 
 // The numbers of the flags, before the model and the vocabulary are loaded.
-void check_numbers(const io::po::variables_map& options) {
-  io::bounded_value(options, "vocab-batch", 1, io::kMaxBatchSize);
-  if (options.count("remove-tokens")) io::bounded_value(options, "remove-tokens", 1, 100'000);
-  if (const double weight = options["weight"].as<double>(); !std::isfinite(weight)) {
-    throw UsageError("--weight " + io::shortest_text(weight) + " must be a finite number");
+void check_numbers(const CorrectFlags& f) {
+  io::check_range("vocab-batch", f.sweep.options.batch_size, 1, io::kMaxBatchSize);
+  if (f.remove_tokens) io::check_range("remove-tokens", *f.remove_tokens, 1, 100'000);
+  if (!std::isfinite(f.weight)) {
+    throw UsageError("--weight " + io::shortest_text(f.weight) + " must be a finite number");
   }
 }
 
@@ -69,11 +79,9 @@ struct Result {
 };
 
 Result shift_tokens(int n, analysis::TextTower& tower, const guidance::ResidualFile& source,
-                    dist::Communicator& communicator, const io::po::variables_map& options) {
-  analysis::VocabularyEmbeddingOptions sweep;
-  sweep.batch_size = options["vocab-batch"].as<int64_t>();
+                    dist::Communicator& communicator, const CorrectFlags& flags) {
   const analysis::VocabularyEmbeddings vocabulary =
-      tower.vocabulary(&communicator, options["cache"].as<std::string>(), sweep);
+      tower.vocabulary(&communicator, flags.sweep.cache, flags.sweep.options);
   const analysis::TokenShift shift = analysis::shift_by_tokens(vocabulary, source.vector, n);
   Result result{shift, {}, "token shift with " + std::to_string(n) + " + " + std::to_string(n) + " tokens"};
   result.provenance.operation = "shift-tokens";
@@ -114,24 +122,20 @@ Result add_phrase(const std::string& phrase, double weight, analysis::TextTower&
 }
 
 int run(const Invocation& invocation) {
-  const auto& options = invocation.options;
+  const CorrectFlags flags = io::read_flags<CorrectFlags>(invocation.options);
   const std::string command = "rave correct";
-  const std::string source_path = io::required_value(options, "residual", command);
-  const std::string out = io::required_value(options, "out", command);
-  const std::string op = operation(options);
-  check_numbers(options);
+  const std::string& source_path = io::required_value(flags.residual, "residual", command);
+  const std::string& out = io::required_value(flags.out, "out", command);
+  const std::string op = operation(flags);
+  check_numbers(flags);
   const guidance::ResidualFile source = guidance::read_residual_file(source_path);
-  analysis::TextTower tower({io::required_value(options, "clip", command),
-                             io::required_value(options, "vocab", command), text_heads_option(options),
-                             invocation.context->device()});
+  analysis::TextTower tower(checked_text_tower(flags.tower, command, invocation.context->device()));
   tower.check_fits(source, source_path);
   auto communicator = dist::make_communicator(*invocation.context, "mpi");
 
-  Result result = op == "remove-tokens"    ? shift_tokens(options["remove-tokens"].as<int>(), tower, source,
-                                                          *communicator, options)
-                  : op == "remove-phrases" ? remove_phrases(options["remove-phrases"].as<std::string>(), tower, source)
-                                           : add_phrase(options["add-phrase"].as<std::string>(),
-                                                        options["weight"].as<double>(), tower, source);
+  Result result = op == "remove-tokens"    ? shift_tokens(*flags.remove_tokens, tower, source, *communicator, flags)
+                  : op == "remove-phrases" ? remove_phrases(*flags.remove_phrases, tower, source)
+                                           : add_phrase(*flags.add_phrase, flags.weight, tower, source);
   result.provenance.source = source_path;
   result.provenance.text_encoder = tower.options().clip;
 
@@ -157,7 +161,7 @@ int run(const Invocation& invocation) {
 }  // namespace
 
 Command correct_command() {
-  return {"correct", "remove or add directions of a residual vector", true, declare, run};
+  return {"correct", "remove or add directions of a residual vector", true, io::declare_flags<CorrectFlags>, run};
 }
 
 }  // namespace rave::launch

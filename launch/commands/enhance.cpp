@@ -18,6 +18,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include "core/error.h"
 #include "core/process_memory.h"
@@ -27,6 +28,7 @@
 #include "io/checkpoint.h"
 #include "io/dataset.h"
 #include "io/image.h"
+#include "io/option_binder.h"
 #include "io/resize.h"
 #include "launch/commands/all.h"
 #include "launch/commands/exif_option.h"
@@ -36,23 +38,34 @@ namespace rave::launch {
 namespace {
 
 namespace fs = std::filesystem;
-using io::po::value;
+// Every flag of rave enhance (io/option_binder.h) with its default.
+struct EnhanceFlags {
+  std::optional<std::string> checkpoint;
+  std::optional<std::string> input;
+  std::optional<std::string> output;
+  bool light_map = false;
+  int max_side = 0;
+  std::string padding = models::kEvaluationPadding;
+  std::string format = "png";
+  int64_t tile = 0;
+  io::ExifOrientation exif = io::kEnhanceExifOrientation;
+};
 
-void declare(io::OptionSet& options) {
-  options.flags()
-      ("checkpoint", value<std::string>(), "enhancer checkpoint (.h5, from rave train or rave import)")
-      ("input", value<std::string>(), "image file or folder")
-      ("output", value<std::string>(), "output folder")
-      ("light-map", io::po::bool_switch(), "also save the light map (<name>_light.png, clipped to [0,1])")
-      ("max-side", value<int>()->default_value(0), "downscale inputs whose longer side exceeds N (0: never)")
-      ("padding", value<std::string>()->default_value(models::kEvaluationPadding),
-       "cond* padding: reflect (how both papers run every model) or zeros (how they train, and what a rave "
-       "checkpoint records as its training padding)")
-      ("format", value<std::string>()->default_value("png"), "output format: png, or same (as the input file)")
-      ("tile", value<int64_t>()->default_value(0),
-       "run images larger than N x N in tiles of N x N: far less memory, the same light map up to float rounding "
-       "(a few 8-bit values per megapixel move by one level); 0: whole images");
-  declare_exif_option(options.flags(), io::kEnhanceExifOrientation);
+void bind(io::OptionBinder& b, EnhanceFlags& f) {
+  b.command_line_only();
+  b.bind("checkpoint", f.checkpoint, "enhancer checkpoint (.h5, from rave train or rave import)");
+  b.bind("input", f.input, "image file or folder");
+  b.bind("output", f.output, "output folder");
+  b.bind("light-map", f.light_map, "also save the light map (<name>_light.png, clipped to [0,1])");
+  b.bind("max-side", f.max_side, "downscale inputs whose longer side exceeds N (0: never)");
+  b.bind("padding", f.padding,
+         "cond* padding: reflect (how both papers run every model) or zeros (how they train, and what a rave "
+         "checkpoint records as its training padding)");
+  b.bind("format", f.format, "output format: png, or same (as the input file)");
+  b.bind("tile", f.tile,
+         "run images larger than N x N in tiles of N x N: far less memory, the same light map up to float rounding "
+         "(a few 8-bit values per megapixel move by one level); 0: whole images");
+  bind_exif(b, f.exif);
 }
 
 // Peak resident memory per input pixel (fp32, CPU, measured with bench/enhance.sh); the fixed part (LibTorch,
@@ -86,32 +99,30 @@ fs::path output_name(const fs::path& input, const fs::path& folder, bool same_fo
 constexpr int64_t kMaxSide = 1 << 16;
 
 int run(const Invocation& invocation) {
-  const auto& options = invocation.options;
-  for (const char* name : {"checkpoint", "input", "output"}) {
-    if (!options.count(name)) throw UsageError(std::string("rave enhance needs --") + name, "see rave enhance --help");
-  }
-  const std::string format = options["format"].as<std::string>();
+  const EnhanceFlags flags = io::read_flags<EnhanceFlags>(invocation.options);
+  const std::string command = "rave enhance";
+  const std::string& checkpoint_path = io::required_value(flags.checkpoint, "checkpoint", command);
+  const std::string& input = io::required_value(flags.input, "input", command);
+  const fs::path folder = io::required_value(flags.output, "output", command);
+  const std::string& format = flags.format;
   if (format != "png" && format != "same") throw UsageError("--format must be png or same, got '" + format + "'");
-  const bool same_format = format == "same", light_maps = options["light-map"].as<bool>();
-  const int max_side = options["max-side"].as<int>();
-  const int64_t tile = options["tile"].as<int64_t>();
+  const bool same_format = format == "same", light_maps = flags.light_map;
+  const int max_side = flags.max_side;
+  const int64_t tile = flags.tile;
   if (max_side != 0) io::check_range("max-side", max_side, 16, kMaxSide, ", or 0: never");
   // Tiles smaller than 64 mostly recompute their borders: Enhancer::forward_tiled grows each stage's tile by up to
   // 12 pixels a side.
   if (tile != 0) io::check_range("tile", tile, 64, kMaxSide, ", or 0: no tiles");
-  const std::string padding = options["padding"].as<std::string>();
-  const io::ExifOrientation orientation = exif_option(options);
   const int rank = invocation.context ? invocation.context->rank() : 0;
   const int world = invocation.context ? invocation.context->world_size() : 1;
   const torch::Device device = invocation.context ? invocation.context->device() : torch::Device(torch::kCPU);
 
-  const io::Checkpoint checkpoint = io::Checkpoint::read(options["checkpoint"].as<std::string>());
-  models::Enhancer enhancer = models::load_enhancer(checkpoint, padding);
+  const io::Checkpoint checkpoint = io::Checkpoint::read(checkpoint_path);
+  models::Enhancer enhancer = models::load_enhancer(checkpoint, flags.padding);
   enhancer->eval();
   enhancer->to(device);
 
-  const std::vector<fs::path> inputs = list_inputs(options["input"].as<std::string>());
-  const fs::path folder = options["output"].as<std::string>();
+  const std::vector<fs::path> inputs = list_inputs(input);
   // Two inputs must not write one output ("a.jpg" and "a.png" both give a.png).
   std::map<fs::path, fs::path> owners;
   for (const fs::path& input : inputs) {
@@ -136,7 +147,7 @@ int run(const Invocation& invocation) {
     const fs::path& input = inputs[i];
     torch::Tensor x;
     try {
-      x = load(input, max_side, orientation);
+      x = load(input, max_side, flags.exif);
     } catch (const IoError& e) {
       spdlog::warn("skipped ({} unreadable so far): {}", ++failed, e.what());
       progress.advance();
@@ -191,6 +202,8 @@ int run(const Invocation& invocation) {
 
 }  // namespace
 
-Command enhance_command() { return {"enhance", "enhance backlit images with a checkpoint", true, declare, run}; }
+Command enhance_command() {
+  return {"enhance", "enhance backlit images with a checkpoint", true, io::declare_flags<EnhanceFlags>, run};
+}
 
 }  // namespace rave::launch

@@ -9,24 +9,33 @@
 #include "analysis/metrics/eval_output.h"
 #include "analysis/metrics/evaluate.h"
 #include "core/error.h"
+#include "io/option_binder.h"
 #include "launch/commands/all.h"
 
 namespace rave::launch {
 namespace {
 
-using io::po::value;
+// Every flag of rave eval (io/option_binder.h); the models and the batch size go to EvalOptions, with its defaults.
+struct EvalFlags {
+  std::string pred;
+  std::string gt;
+  std::string out;
+  std::string csv;
+  analysis::EvalOptions eval;
+};
 
-void declare(io::OptionSet& options) {
-  options.flags()
-      ("pred", value<std::string>(), "folder of enhanced images")
-      ("gt", value<std::string>(), "folder of ground-truth images (paired by file stem)")
-      ("out", value<std::string>(), "JSON summary file (the per-image CSV goes beside it unless --csv is given)")
-      ("csv", value<std::string>(), "per-image CSV file")
-      ("clip", value<std::string>(), "CLIP model (.pt/.h5) for CLIP-FID and the backlit prompt score")
-      ("vocab", value<std::string>(), "BPE merges file, for the backlit prompt score")
-      ("lpips-model", value<std::string>(), "TorchScript LPIPS export (docs/evaluation.md)")
-      ("inception-model", value<std::string>(), "TorchScript Inception-v3 pool3 export, for FID (docs/evaluation.md)")
-      ("batch-size", value<int64_t>()->default_value(16), "images per CLIP / Inception forward pass");
+void bind(io::OptionBinder& b, EvalFlags& f) {
+  b.command_line_only();
+  b.bind("pred", f.pred, "folder of enhanced images");
+  b.bind("gt", f.gt, "folder of ground-truth images (paired by file stem)");
+  b.bind("out", f.out, "JSON summary file (the per-image CSV goes beside it unless --csv is given)");
+  b.bind("csv", f.csv, "per-image CSV file");
+  b.bind("clip", f.eval.clip, "CLIP model (.pt/.h5) for CLIP-FID and the backlit prompt score");
+  b.bind("vocab", f.eval.vocab, "BPE merges file, for the backlit prompt score");
+  b.bind("lpips-model", f.eval.lpips_model, "TorchScript LPIPS export (docs/evaluation.md)");
+  b.bind("inception-model", f.eval.inception_model,
+         "TorchScript Inception-v3 pool3 export, for FID (docs/evaluation.md)");
+  b.bind("batch-size", f.eval.batch_size, "images per CLIP / Inception forward pass");
 }
 
 void warn_unmatched(const std::vector<std::filesystem::path>& files, const char* what) {
@@ -44,15 +53,11 @@ void write_json(const std::filesystem::path& path, const nlohmann::ordered_json&
 }
 
 int run(const Invocation& invocation) {
-  const auto& options = invocation.options;
-  const std::string pred = io::required_value(options, "pred", "rave eval");
-  const std::string gt = io::required_value(options, "gt", "rave eval");
-  analysis::EvalOptions eval;
-  eval.clip = io::optional_value(options, "clip");
-  eval.vocab = io::optional_value(options, "vocab");
-  eval.lpips_model = io::optional_value(options, "lpips-model");
-  eval.inception_model = io::optional_value(options, "inception-model");
-  eval.batch_size = io::bounded_value(options, "batch-size", 1, io::kMaxBatchSize);
+  const EvalFlags flags = io::read_flags<EvalFlags>(invocation.options);
+  const std::string& pred = io::required_value(flags.pred, "pred", "rave eval");
+  const std::string& gt = io::required_value(flags.gt, "gt", "rave eval");
+  const analysis::EvalOptions& eval = flags.eval;
+  io::check_range("batch-size", eval.batch_size, 1, io::kMaxBatchSize);
   if (!eval.vocab.empty() && eval.clip.empty()) {
     throw UsageError("--vocab is used by the CLIP prompt score", "give --clip too");
   }
@@ -66,8 +71,8 @@ int run(const Invocation& invocation) {
   const analysis::EvalResult result = analysis::evaluate(pairing, eval, invocation.context);
   if (!root) return 0;
   std::cout << analysis::summary_table(result) << std::flush;
-  std::filesystem::path csv = io::optional_value(options, "csv");
-  if (const std::string out = io::optional_value(options, "out"); !out.empty()) {
+  std::filesystem::path csv = flags.csv;
+  if (const std::string& out = flags.out; !out.empty()) {
     nlohmann::ordered_json json = {{"pred", pred}, {"gt", gt}, {"clip", eval.clip}, {"lpips_model", eval.lpips_model},
                                    {"inception_model", eval.inception_model},
                                    {"ranks", invocation.context ? invocation.context->world_size() : 1}};
@@ -86,7 +91,8 @@ int run(const Invocation& invocation) {
 }  // namespace
 
 Command eval_command() {
-  return {"eval", "PSNR, SSIM, LPIPS and CLIP-space metrics of enhanced images", true, declare, run};
+  return {"eval", "PSNR, SSIM, LPIPS and CLIP-space metrics of enhanced images", true,
+          io::declare_flags<EvalFlags>, run};
 }
 
 }  // namespace rave::launch

@@ -1,24 +1,17 @@
-// The --exif option of the commands that read photos (train, residual, analyze, enhance): one declaration, with
-// the default each command states (io::kTrainingExifOrientation, io::kEnhanceExifOrientation).
+// The --exif option of the commands that read photos (train, residual, analyze, enhance): one flag, one help; the
+// default is the field's, the one each command states (io::kTrainingExifOrientation, io::kEnhanceExifOrientation).
 #pragma once
 
-#include <string>
-
 #include "io/image.h"
-#include "io/options.h"
+#include "io/option_binder.h"
 
 namespace rave::launch {
 
-inline constexpr const char* kExifHelp =
-    "EXIF orientation tags of the photos: ignore (the pixels as stored, as the reference's PIL reads them) or "
-    "apply (rotated upright, as a viewer shows them)";
-
-inline void declare_exif_option(io::po::options_description_easy_init add, io::ExifOrientation fallback) {
-  add("exif", io::po::value<std::string>()->default_value(io::exif_orientation_name(fallback)), kExifHelp);
-}
-
-inline io::ExifOrientation exif_option(const io::po::variables_map& values) {
-  return io::exif_orientation_from_name(values["exif"].as<std::string>());
+inline void bind_exif(io::OptionBinder& b, io::ExifOrientation& orientation) {
+  b.bind("exif", orientation,
+         "EXIF orientation tags of the photos: ignore (the pixels as stored, as the reference's PIL reads them) or "
+         "apply (rotated upright, as a viewer shows them)",
+         io::exif_orientation_name, io::exif_orientation_from_name);
 }
 
 }  // namespace rave::launch

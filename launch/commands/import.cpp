@@ -4,9 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "core/error.h"
 #include "io/checkpoint.h"
+#include "io/option_binder.h"
 #include "io/sha256.h"
 #include "io/torch_zip.h"
 #include "launch/commands/all.h"
@@ -15,25 +17,31 @@
 namespace rave::launch {
 namespace {
 
-void declare(io::OptionSet& options) {
-  options.flags()
-      ("from", io::po::value<std::string>(), "PyTorch checkpoint (.pth)")
-      ("to", io::po::value<std::string>(), "rave checkpoint to write (.h5)")
-      ("padding", io::po::value<std::string>()->default_value("zeros"),
-       "cond* padding the weights were trained with, recorded in the checkpoint (the authors trained with zeros); "
-       "rave enhance pads with reflect, as the authors run them, unless told otherwise");
+// Every flag of rave import (io/option_binder.h); the padding's default is EnhancerOptions', the padding of
+// training.
+struct ImportFlags {
+  std::optional<std::string> from;
+  std::optional<std::string> to;
+  models::EnhancerOptions enhancer;
+};
+
+void bind(io::OptionBinder& b, ImportFlags& f) {
+  b.command_line_only();
+  b.bind("from", f.from, "PyTorch checkpoint (.pth)");
+  b.bind("to", f.to, "rave checkpoint to write (.h5)");
+  b.bind("padding", f.enhancer.cond_padding(),
+         "cond* padding the weights were trained with, recorded in the checkpoint (the authors trained with zeros); "
+         "rave enhance pads with reflect, as the authors run them, unless told otherwise",
+         models::conv_padding_name, models::conv_padding_from_name);
 }
 
 int run(const Invocation& invocation) {
-  const auto& options = invocation.options;
-  for (const char* name : {"from", "to"}) {
-    if (!options.count(name)) throw UsageError(std::string("rave import needs --") + name, "see rave import --help");
-  }
-  const std::string from = options["from"].as<std::string>(), to = options["to"].as<std::string>();
-  const std::string padding = options["padding"].as<std::string>();
+  const ImportFlags flags = io::read_flags<ImportFlags>(invocation.options);
+  const std::string& from = io::required_value(flags.from, "from", "rave import");
+  const std::string& to = io::required_value(flags.to, "to", "rave import");
 
   const auto tensors = io::strip_data_parallel_prefix(io::read_torch_state_dict(from), from);
-  models::Enhancer enhancer(models::EnhancerOptions().cond_padding(models::conv_padding_from_name(padding)));
+  models::Enhancer enhancer(flags.enhancer);
   models::load_enhancer_state(enhancer, {tensors.begin(), tensors.end()}, from);
 
   io::Checkpoint checkpoint;
@@ -47,14 +55,14 @@ int run(const Invocation& invocation) {
   int64_t parameters = 0;
   for (const auto& [name, tensor] : tensors) parameters += tensor.numel();
   spdlog::info("wrote {}: {} tensors, {} parameters from {}, trained with cond* padding {}", to, tensors.size(),
-               parameters, checkpoint.source, padding);
+               parameters, checkpoint.source, models::conv_padding_name(flags.enhancer.cond_padding()));
   return 0;
 }
 
 }  // namespace
 
 Command import_command() {
-  return {"import", "import published enhancer weights (.pth) into HDF5", false, declare, run};
+  return {"import", "import published enhancer weights (.pth) into HDF5", false, io::declare_flags<ImportFlags>, run};
 }
 
 }  // namespace rave::launch

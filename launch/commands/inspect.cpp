@@ -8,12 +8,14 @@
 
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "core/error.h"
 #include "guidance/residual_file.h"
 #include "io/checkpoint.h"
 #include "io/h5.h"
+#include "io/option_binder.h"
 #include "launch/commands/all.h"
 #include "models/enhancer.h"
 
@@ -22,14 +24,21 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-void declare(io::OptionSet& options) {
-  options.flags()
-      ("file", io::po::value<std::string>(), "checkpoint or residual file (positional)")
-      ("json", io::po::bool_switch(), "print JSON")
-      ("reseal", io::po::value<std::string>(),
-       "write the checkpoint FILE to this path with rave's header (SHA-256), after checking every dataset's "
-       "checksum: for checkpoints of another tool or an older rave, which training and enhancing refuse");
-  options.positional("file");
+// Every flag of rave inspect (io/option_binder.h).
+struct InspectFlags {
+  std::optional<std::string> file;
+  bool json = false;
+  std::optional<std::string> reseal;
+};
+
+void bind(io::OptionBinder& b, InspectFlags& f) {
+  b.command_line_only();
+  b.bind("file", f.file, "checkpoint or residual file (positional)");
+  b.bind("json", f.json, "print JSON");
+  b.bind("reseal", f.reseal,
+         "write the checkpoint FILE to this path with rave's header (SHA-256), after checking every dataset's "
+         "checksum: for checkpoints of another tool or an older rave, which training and enhancing refuse");
+  b.positional("file");
 }
 
 // Root attributes of each kind of file, in the order the summary lists them (the configuration last).
@@ -209,14 +218,11 @@ int reseal(const std::string& path, const std::string& to) {
 }
 
 int run(const Invocation& invocation) {
-  if (!invocation.options.count("file")) {
-    throw UsageError("rave inspect needs a FILE", "rave inspect FILE [--json | --reseal NEW.h5]");
-  }
-  if (invocation.options.count("reseal")) {
-    return reseal(invocation.options["file"].as<std::string>(), invocation.options["reseal"].as<std::string>());
-  }
-  const Json summary = summarise(invocation.options["file"].as<std::string>());
-  if (invocation.options["json"].as<bool>()) {
+  const InspectFlags flags = io::read_flags<InspectFlags>(invocation.options);
+  if (!flags.file) throw UsageError("rave inspect needs a FILE", "rave inspect FILE [--json | --reseal NEW.h5]");
+  if (flags.reseal) return reseal(*flags.file, *flags.reseal);
+  const Json summary = summarise(*flags.file);
+  if (flags.json) {
     std::cout << summary.dump(2) << "\n";
   } else {
     print_text(summary, std::cout);
@@ -226,6 +232,8 @@ int run(const Invocation& invocation) {
 
 }  // namespace
 
-Command inspect_command() { return {"inspect", "summarise a rave HDF5 file", false, declare, run}; }
+Command inspect_command() {
+  return {"inspect", "summarise a rave HDF5 file", false, io::declare_flags<InspectFlags>, run};
+}
 
 }  // namespace rave::launch

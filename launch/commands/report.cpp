@@ -3,33 +3,38 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "analysis/render/report.h"
 #include "core/error.h"
+#include "io/option_binder.h"
 #include "launch/commands/all.h"
 
 namespace rave::launch {
 namespace {
 
-using io::po::value;
+// Every flag of rave report (io/option_binder.h); the number of samples goes to ReportOptions, with its default.
+struct ReportFlags {
+  std::optional<std::string> run_dir;
+  std::optional<std::string> out;  // default RUN_DIR/report.html
+  analysis::ReportOptions report;
+};
 
-void declare(io::OptionSet& options) {
-  options.flags()
-      ("run-dir", value<std::string>(), "run directory of rave train (positional)")
-      ("out", value<std::string>(), "HTML file (default RUN_DIR/report.html)")
-      ("samples", value<int>()->default_value(3), "newest sample grids to include");
-  options.positional("run-dir");
+void bind(io::OptionBinder& b, ReportFlags& f) {
+  b.command_line_only();
+  b.bind("run-dir", f.run_dir, "run directory of rave train (positional)");
+  b.bind("out", f.out, "HTML file (default RUN_DIR/report.html)");
+  b.bind("samples", f.report.max_samples, "newest sample grids to include");
+  b.positional("run-dir");
 }
 
 int run(const Invocation& invocation) {
-  const auto& options = invocation.options;
-  if (!options.count("run-dir")) throw UsageError("rave report needs a run directory", "rave report RUN_DIR");
-  const std::filesystem::path run_dir = options["run-dir"].as<std::string>();
-  const std::filesystem::path out =
-      options.count("out") ? std::filesystem::path(options["out"].as<std::string>()) : run_dir / "report.html";
-  analysis::ReportOptions report;
-  report.max_samples = int(io::bounded_value(options, "samples", 0, 1000));
-  const std::string html = analysis::render_report(run_dir, report);
+  const ReportFlags flags = io::read_flags<ReportFlags>(invocation.options);
+  if (!flags.run_dir) throw UsageError("rave report needs a run directory", "rave report RUN_DIR");
+  const std::filesystem::path run_dir = *flags.run_dir;
+  const std::filesystem::path out = flags.out ? std::filesystem::path(*flags.out) : run_dir / "report.html";
+  io::check_range("samples", flags.report.max_samples, 0, 1000);
+  const std::string html = analysis::render_report(run_dir, flags.report);
   // Written beside and renamed, so a browser that has the report open never reads half a file.
   const std::filesystem::path partial = out.string() + ".tmp";
   {
@@ -47,7 +52,8 @@ int run(const Invocation& invocation) {
 }  // namespace
 
 Command report_command() {
-  return {"report", "HTML report of a training run (curves, samples, checkpoints)", false, declare, run};
+  return {"report", "HTML report of a training run (curves, samples, checkpoints)", false,
+          io::declare_flags<ReportFlags>, run};
 }
 
 }  // namespace rave::launch

@@ -6,41 +6,52 @@
 #include "dist/communicator.h"
 #include "guidance/residual_file.h"
 #include "guidance/residual_pass.h"
+#include "io/option_binder.h"
 #include "launch/commands/all.h"
 #include "launch/commands/exif_option.h"
 
 namespace rave::launch {
 namespace {
 
-using io::po::value;
+// Every flag of rave residual (io/option_binder.h); the encoder batch's default is ResidualPassOptions'.
+struct ResidualFlags {
+  std::string backlit;
+  std::string welllit;
+  io::ExifOrientation exif = io::kTrainingExifOrientation;
+  std::string clip;
+  std::string out;
+  guidance::ResidualPassOptions pass;
+  std::string backend = "auto";
+};
 
-void declare(io::OptionSet& options) {
-  options.section("data")
-      ("backlit", value<std::string>(), "folder of backlit images")
-      ("welllit", value<std::string>(), "folder of well-lit images");
-  declare_exif_option(options.section("data"), io::kTrainingExifOrientation);
-  options.section("guidance")("clip", value<std::string>(), "guidance encoder (CLIP ViT .pt/.h5 or 'photometric')");
-  options.flags()
-      ("out", value<std::string>(), "output HDF5 file (r, tau, v_pos, v_neg, counts, file lists)")
-      ("batch-size", value<int64_t>()->default_value(32), "images per encoder batch on each rank")
-      ("backend", value<std::string>()->default_value("auto"), "collectives: auto (NCCL on GPUs, else MPI), mpi or nccl");
+void bind(io::OptionBinder& b, ResidualFlags& f) {
+  b.section("data");
+  b.bind("backlit", f.backlit, "folder of backlit images");
+  b.bind("welllit", f.welllit, "folder of well-lit images");
+  bind_exif(b, f.exif);
+  b.section("guidance");
+  b.bind("clip", f.clip, "guidance encoder (CLIP ViT .pt/.h5 or 'photometric')");
+  b.command_line_only();
+  b.bind("out", f.out, "output HDF5 file (r, tau, v_pos, v_neg, counts, file lists)");
+  b.bind("batch-size", f.pass.batch_size, "images per encoder batch on each rank");
+  b.bind("backend", f.backend, "collectives: auto (NCCL on GPUs, else MPI), mpi or nccl");
 }
 
 int run(const Invocation& invocation) {
   core::install_cpu_block_cache();
-  const auto& options = invocation.options;
-  const std::string out = io::required_value(options, "out", "rave residual");
-  const int64_t batch_size = io::bounded_value(options, "batch-size", 1, io::kMaxBatchSize);
-  io::ImageFolder backlit(io::required_value(options, "backlit", "rave residual"), exif_option(options));
-  io::ImageFolder welllit(io::required_value(options, "welllit", "rave residual"), exif_option(options));
-  auto encoder = guidance::make_guidance_encoder(io::required_value(options, "clip", "rave residual"));
+  ResidualFlags flags = io::read_flags<ResidualFlags>(invocation.options);
+  const std::string command = "rave residual";
+  const std::string& out = io::required_value(flags.out, "out", command);
+  io::check_range("batch-size", flags.pass.batch_size, 1, io::kMaxBatchSize);
+  io::ImageFolder backlit(io::required_value(flags.backlit, "backlit", command), flags.exif);
+  io::ImageFolder welllit(io::required_value(flags.welllit, "welllit", command), flags.exif);
+  auto encoder = guidance::make_guidance_encoder(io::required_value(flags.clip, "clip", command));
   encoder->to(invocation.context->device());
-  auto communicator = dist::make_communicator(*invocation.context, options["backend"].as<std::string>());
+  auto communicator = dist::make_communicator(*invocation.context, flags.backend);
   spdlog::info("residual pass: {} backlit and {} well-lit images over {} rank(s), encoder {}", backlit.size(),
                welllit.size(), communicator->world_size(), encoder->name());
 
-  guidance::ResidualPassOptions pass;
-  pass.batch_size = batch_size;
+  guidance::ResidualPassOptions& pass = flags.pass;
   pass.device = invocation.context->device();
   guidance::ResidualFile file;
   file.vector = guidance::compute_residual(*encoder, backlit, welllit, *communicator, pass);
@@ -63,7 +74,8 @@ int run(const Invocation& invocation) {
 }  // namespace
 
 Command residual_command() {
-  return {"residual", "compute the residual vector of a backlit and a well-lit image folder", true, declare, run};
+  return {"residual", "compute the residual vector of a backlit and a well-lit image folder", true,
+          io::declare_flags<ResidualFlags>, run};
 }
 
 }  // namespace rave::launch

@@ -3,31 +3,31 @@
 #include <spdlog/spdlog.h>
 
 #include "core/progress.h"
+#include "io/option_binder.h"
 #include "io/synth_scenes.h"
 #include "launch/commands/all.h"
 
 namespace rave::launch {
 namespace {
 
-using io::po::value;
+// Every flag of rave synth (io/option_binder.h), bound to SynthOptions, with its defaults. The struct of this file
+// holds them because io::declare_flags finds the table next to its type, and SynthOptions lives in io/.
+struct SynthFlags {
+  io::SynthOptions synth;
+};
 
-void declare(io::OptionSet& options) {
-  options.flags()
-      ("out", value<std::string>(), "output folder (gets train/ and test/, each with backlit/ and welllit/)")
-      ("count", value<int>()->default_value(64), "number of scenes")
-      ("size", value<int>()->default_value(256), "image side in pixels")
-      ("seed", value<int64_t>()->default_value(0), "seed (the same seed gives the same pictures on every machine)")
-      ("test-fraction", io::real_value(0.2), "share of the scenes held out in test/");
+void bind(io::OptionBinder& b, SynthFlags& f) {
+  io::SynthOptions& o = f.synth;
+  b.command_line_only();
+  b.bind("out", o.out, "output folder (gets train/ and test/, each with backlit/ and welllit/)");
+  b.bind("count", o.count, "number of scenes");
+  b.bind("size", o.size, "image side in pixels");
+  b.bind("seed", o.seed, "seed (the same seed gives the same pictures on every machine)");
+  b.bind("test-fraction", o.test_fraction, "share of the scenes held out in test/");
 }
 
 int run(const Invocation& invocation) {
-  const auto& options = invocation.options;
-  io::SynthOptions synth;
-  synth.out = io::optional_value(options, "out");
-  synth.count = options["count"].as<int>();
-  synth.size = options["size"].as<int>();
-  synth.seed = uint64_t(options["seed"].as<int64_t>());
-  synth.test_fraction = options["test-fraction"].as<double>();
+  const io::SynthOptions synth = io::read_flags<SynthFlags>(invocation.options).synth;
   const io::SynthCounts expected = io::split_counts(synth.count, synth.test_fraction);  // checks before any work
   core::Progress progress("rendering scenes", synth.count, true, "scenes");
   io::write_scene_set(synth, [&] { progress.advance(); });
@@ -40,7 +40,8 @@ int run(const Invocation& invocation) {
 }  // namespace
 
 Command synth_command() {
-  return {"synth", "generate synthetic backlit scenes with ground truth", false, declare, run};
+  return {"synth", "generate synthetic backlit scenes with ground truth", false, io::declare_flags<SynthFlags>,
+          run};
 }
 
 }  // namespace rave::launch

@@ -36,7 +36,7 @@ void bind(io::OptionBinder& b, TrainFlags& f) {
   b.bind("loader-threads", o.loader_threads, "image decoding threads per rank");
   b.bind("loader-cache-mib", o.loader_cache_mib,
          "MiB of resized training images each rank keeps in memory instead of decoding them again (0: none)");
-  b.bind("exif", o.exif, kExifHelp, io::exif_orientation_name, io::exif_orientation_from_name);
+  bind_exif(b, o.exif);
   b.section("train");
   b.bind("method", o.method, "rave, clip-lit or clip-lit-latent");
   b.bind("run-dir", o.run_dir, "checkpoints, metrics and samples go here");
@@ -79,12 +79,6 @@ void bind(io::OptionBinder& b, TrainFlags& f) {
          "extend a guidance phase by 100 steps while its last step's loss exceeds this (CLIP-LIT methods)");
 }
 
-void declare(io::OptionSet& options) {
-  TrainFlags defaults;
-  io::OptionBinder declaring(options);
-  bind(declaring, defaults);
-}
-
 // Every number a user can get wrong, as a usage error naming the flag: before, a negative --max-steps trained
 // nothing and exited 0, --lr nan trained to NaN weights, and --image-size 100000 died of bad_alloc.
 void check_ranges(const TrainerOptions& o) {
@@ -121,9 +115,7 @@ void check_ranges(const TrainerOptions& o) {
 
 int run(const Invocation& invocation) {
   core::install_cpu_block_cache();
-  TrainFlags flags;
-  io::OptionBinder reading(invocation.options);
-  bind(reading, flags);
+  TrainFlags flags = io::read_flags<TrainFlags>(invocation.options);
   TrainerOptions& options = flags.options;
   // One flag bounds the extensions of both kinds of phase.
   options.clip_lit.schedule.max_extensions = options.schedule.max_extensions;
@@ -138,7 +130,8 @@ int run(const Invocation& invocation) {
 }  // namespace
 
 Command train_command() {
-  return {"train", "train an enhancer with RAVE, CLIP-LIT or CLIP-LIT-Latent", true, declare, run};
+  return {"train", "train an enhancer with RAVE, CLIP-LIT or CLIP-LIT-Latent", true, io::declare_flags<TrainFlags>,
+          run};
 }
 
 }  // namespace rave::launch

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 
@@ -33,13 +34,19 @@ std::string write_ini(const test::ScratchDir& dir, const std::string& text) {
   return path;
 }
 
-std::string usage_error(const OptionSet& options, const std::vector<std::string>& args) {
+// The message of the UsageError `call` throws, "no error" when it throws none.
+template <class Call>
+std::string usage_error_of(Call call) {
   try {
-    options.parse(args);
+    call();
   } catch (const UsageError& e) {
     return e.what();
   }
   return "no error";
+}
+
+std::string usage_error(const OptionSet& options, const std::vector<std::string>& args) {
+  return usage_error_of([&] { options.parse(args); });
 }
 
 TEST(Options, DefaultsFlagsAndPositionals) {
@@ -146,6 +153,10 @@ struct Example {
   int threads = 2;
   Mode mode = Mode::exact;
   std::string backlit;
+  std::optional<std::string> note;
+  std::optional<int> level;
+  std::filesystem::path folder = "runs";
+  std::string input;
 };
 
 void bind(OptionBinder& b, Example& e) {
@@ -166,22 +177,23 @@ void bind(OptionBinder& b, Example& e) {
          });
   b.section("data");
   b.bind("backlit", e.backlit, "folder");
+  b.command_line_only();
+  b.bind("note", e.note, "a note");
+  b.bind("level", e.level, "a level");
+  b.bind("folder", e.folder, "a folder");
+  b.bind("input", e.input, "input file (positional)");
+  b.positional("input");
 }
 
 OptionSet example_options() {
   OptionSet options("rave example [options]");
-  Example defaults;
-  OptionBinder declaring(options);
-  bind(declaring, defaults);
+  declare_flags<Example>(options);
   return options;
 }
 
 Example parsed(const std::vector<std::string>& args) {
-  Example example;
   const po::variables_map values = example_options().parse(args);
-  OptionBinder reading(values);
-  bind(reading, example);
-  return example;
+  return read_flags<Example>(values);
 }
 
 TEST(OptionBinder, AnEmptyCommandLineGivesTheStructsDefaults) {
@@ -196,6 +208,10 @@ TEST(OptionBinder, AnEmptyCommandLineGivesTheStructsDefaults) {
   EXPECT_EQ(e.threads, defaults.threads);
   EXPECT_EQ(e.mode, defaults.mode);
   EXPECT_EQ(e.backlit, "");
+  EXPECT_FALSE(e.note.has_value());
+  EXPECT_FALSE(e.level.has_value());
+  EXPECT_EQ(e.folder, defaults.folder);
+  EXPECT_EQ(e.input, "");
 }
 
 TEST(OptionBinder, FlagsAndTheConfigFileReachTheFields) {
@@ -217,10 +233,34 @@ TEST(OptionBinder, FlagsAndTheConfigFileReachTheFields) {
 TEST(OptionBinder, HelpShowsTheFieldsAsDefaults) {
   const std::string help = example_options().help();
   for (const char* shown : {"--steps arg (=100)", "--lr arg (=2e-5)", "--out arg (=runs/x)", "--seed arg (=1143)",
-                            "--threads arg (=2)", "--mode arg (=exact)", "[train]", "[data]"}) {
+                            "--threads arg (=2)", "--mode arg (=exact)", "--folder arg (=runs)", "[train]", "[data]"}) {
     EXPECT_NE(help.find(shown), std::string::npos) << shown << " in\n" << help;
   }
-  EXPECT_EQ(help.find("--backlit arg (="), std::string::npos);  // an empty string is no default
+  for (const char* hidden : {"--backlit arg (=", "--note arg (=", "--level arg (="}) {
+    EXPECT_EQ(help.find(hidden), std::string::npos) << hidden;  // an empty string or an unset flag has no default
+  }
+}
+
+TEST(OptionBinder, OptionalFlagsTellGivenEmptyFromLeftOut) {
+  const Example e = parsed({"--note", "", "--level", "3"});
+  EXPECT_EQ(e.note, std::optional<std::string>(""));
+  EXPECT_EQ(e.level, std::optional<int>(3));
+  EXPECT_THROW(parsed({"--level", "high"}), UsageError);
+}
+
+TEST(OptionBinder, PathsAndPositionalsReachTheFields) {
+  const Example e = parsed({"photo.png", "--folder", "out/plots"});
+  EXPECT_EQ(e.input, "photo.png");
+  EXPECT_EQ(e.folder, std::filesystem::path("out/plots"));
+}
+
+TEST(Options, RequiredValuesOfFieldsFailWithTheFlagsName) {
+  EXPECT_EQ(required_value(std::string("a.h5"), "out", "rave x"), "a.h5");
+  EXPECT_EQ(required_value(std::optional<std::string>(""), "out", "rave x"), "");  // given, if empty
+  EXPECT_EQ(usage_error_of([] { required_value(std::string(), "out", "rave x"); }), "rave x needs --out");
+  EXPECT_EQ(usage_error_of([] { required_value(std::optional<std::string>(), "out", "rave x"); }),
+            "rave x needs --out");
+  EXPECT_EQ(usage_error_of([] { required_value(po::variables_map(), "out", "rave x"); }), "rave x needs --out");
 }
 
 TEST(OptionBinder, ConversionErrorsAreUsageErrors) {

@@ -187,7 +187,7 @@ TEST(Plot, WritesOnePngPerLoggedChart) {
   const torch::Tensor image = io::read_image_u8(written[0].string());
   EXPECT_EQ(image.size(1), 800);
   EXPECT_EQ(image.size(0), 400);
-  EXPECT_THROW(plot_run(dir / "missing", dir / "plots"), IoError);
+  EXPECT_THROW(plot_run(dir / "missing", dir / "plots", 800, 400), IoError);
 }
 
 }  // namespace
