@@ -83,7 +83,7 @@ int run(const Invocation& invocation) {
   const std::string& residual_path = io::required_value(flags.residual, "residual", command);
   io::check_range("top", flags.top, 1, 100'000);
   io::check_range("attribute-top", flags.attribute_top, 0, 100'000);
-  io::check_range("vocab-batch", flags.sweep.options.batch_size, 1, io::kMaxBatchSize);
+  check_vocabulary_sweep(flags.sweep);
   io::check_range("batch-size", flags.image_batch, 1, io::kMaxBatchSize);
   const guidance::ResidualFile residual = guidance::read_residual_file(residual_path);
   const torch::Device device = invocation.context->device();

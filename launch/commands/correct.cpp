@@ -1,7 +1,7 @@
 // rave correct: a bias-corrected copy of a residual vector (analysis/vocabulary/residual_correction.h has the
-// formulas): the reference's token shift with n tokens, the removal of phrase directions, or the addition of one. The new
-// file keeps v_pos, v_neg, the counts and the file lists, recomputes tau, and records its provenance, so that
-// `rave train --residual OUT` trains with it and `rave inspect OUT` says how it was made.
+// formulas): the reference's token shift with n tokens, the removal of phrase directions, or the addition of one.
+// The new file keeps v_pos, v_neg, the counts and the file lists, recomputes tau, and records its provenance, so
+// that `rave train --residual OUT` trains with it and `rave inspect OUT` says how it was made.
 #include <spdlog/spdlog.h>
 
 #include <cmath>
@@ -65,7 +65,7 @@ std::string operation(const CorrectFlags& f) {
 
 // The numbers of the flags, before the model and the vocabulary are loaded.
 void check_numbers(const CorrectFlags& f) {
-  io::check_range("vocab-batch", f.sweep.options.batch_size, 1, io::kMaxBatchSize);
+  check_vocabulary_sweep(f.sweep);
   if (f.remove_tokens) io::check_range("remove-tokens", *f.remove_tokens, 1, 100'000);
   if (!std::isfinite(f.weight)) {
     throw UsageError("--weight " + io::shortest_text(f.weight) + " must be a finite number");

@@ -23,6 +23,11 @@ inline void bind_vocabulary_sweep(io::OptionBinder& b, VocabularySweep& sweep) {
   b.bind("vocab-batch", sweep.options.batch_size, "texts per text-encoder call in the vocabulary sweep");
 }
 
+// UsageError naming the flag when --vocab-batch is out of range.
+inline void check_vocabulary_sweep(const VocabularySweep& sweep) {
+  io::check_range("vocab-batch", sweep.options.batch_size, 1, io::kMaxBatchSize);
+}
+
 inline void bind_text_tower(io::OptionBinder& b, analysis::TextTowerOptions& tower) {
   b.section("guidance");
   b.bind("clip", tower.clip, "CLIP model (.pt or .h5) whose image tower computed the residual");
