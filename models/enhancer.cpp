@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "core/error.h"
+#include "models/reflect_pad.h"
 
 namespace rave::models {
 namespace {
@@ -21,6 +22,15 @@ constexpr int64_t kPyramidBins[] = {1, 2, 3, 6};
 
 torch::nn::Conv2d conv3x3(int64_t in, int64_t out, bool bias, const ConvPadding& padding) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1).bias(bias).padding_mode(padding));
+}
+
+bool reflects(const ConvPadding& padding) { return torch::enumtype::get_enum_name(padding) == "kReflect"; }
+
+// conv(x), except that reflect padding runs through reflect_pad1 rather than LibTorch's reflection_pad2d (see
+// reflect_pad.h); zero padding stays inside the convolution.
+torch::Tensor conv3x3_forward(torch::nn::Conv2d conv, const torch::Tensor& x) {
+  if (!reflects(conv->options.padding_mode())) return conv(x);
+  return torch::conv2d(reflect_pad1(x), conv->weight, conv->bias);
 }
 
 // Without autograd (inference) the activations overwrite their input, which no later layer reads: one
@@ -40,7 +50,7 @@ ConvPadding conv_padding_from_name(const std::string& name) {
 }
 
 std::string conv_padding_name(const ConvPadding& padding) {
-  return torch::enumtype::get_enum_name(padding) == "kReflect" ? "reflect" : "zeros";
+  return reflects(padding) ? "reflect" : "zeros";
 }
 
 ResidualBlockImpl::ResidualBlockImpl(int64_t channels)
@@ -48,7 +58,8 @@ ResidualBlockImpl::ResidualBlockImpl(int64_t channels)
       conv2(register_module("conv2", conv3x3(channels, channels, false, torch::kReflect))) {}
 
 torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x) {
-  torch::Tensor o = conv2(lrelu(conv1(x)));
+  torch::Tensor o = lrelu(conv3x3_forward(conv1, x));
+  o = conv3x3_forward(conv2, o);
   return lrelu(in_place() ? o.add_(x) : o + x);
 }
 
@@ -108,20 +119,20 @@ void EnhancerImpl::initialise_weights() {
 }
 
 torch::Tensor EnhancerImpl::head(const torch::Tensor& x) {
-  torch::Tensor h = lrelu(cond1(x));
+  torch::Tensor h = lrelu(conv3x3_forward(cond1, x));
   h = ResidualBlock1(h);
   return ResidualBlock2(h);
 }
 
 torch::Tensor EnhancerImpl::tail(torch::Tensor h) {
   h = PPM1->fuse->forward(h);
-  h = condx(h);
+  h = conv3x3_forward(condx, h);
   h = ResidualBlock3(h);
   h = ResidualBlock4(h);
-  h = condy(h);
+  h = conv3x3_forward(condy, h);
   h = ResidualBlock5(h);
   h = ResidualBlock6(h);
-  h = cond_add1(h);
+  h = conv3x3_forward(cond_add1, h);
   return in_place() ? h.relu_() : torch::relu(h);
 }
 
