@@ -9,8 +9,10 @@
 #   default  glibc as shipped: blocks over its (dynamic) mmap threshold come from fresh mappings and go back to the
 #            kernel when freed, so every step page-faults its large activations in again, zero-filled. rave keeps
 #            such blocks itself (core/cpu_block_cache.h); PyTorch on the CPU does not.
-#   heap     GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967296 for both sides: every block comes from glibc's
-#            heap, whose freed memory is reused without new page faults. The ratios under this setting are what
+#   heap     GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296 for both
+#            sides: every block comes from glibc's heap, and freed memory stays there (the mmap threshold alone
+#            leaves the trim threshold at 128 KiB, so the heap's top is given back and faulted in again), reused
+#            without new page faults. The ratios under this setting are what
 #            rave's own code adds beyond what an environment variable gives PyTorch; the summary reports the
 #            setting's effect on each side on its own (malloc_effect), never as rave's margin.
 # Same work, checked: rave bench step writes its random models and images (--save-weights) and the PyTorch side
@@ -62,11 +64,12 @@ mkdir -p "$scratch/backlit" "$scratch/welllit"
 find "$data/backlit" -maxdepth 1 -type f -exec ln -s {} "$scratch/backlit/" \;
 find "$data/welllit" -maxdepth 1 -type f | sort | head -n 34 | xargs -I{} ln -s {} "$scratch/welllit/"
 
+heap_tunables=glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296
 # malloc_setting NAME: the malloc environment both sides inherit (the header says what each means).
 malloc_setting() {
   case "$1" in
     default) unset GLIBC_TUNABLES ;;
-    heap) export GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967296 ;;
+    heap) export GLIBC_TUNABLES=$heap_tunables ;;
     *) echo "bench/compare.sh: MALLOCS: unknown setting '$1' (default or heap)" >&2; exit 2 ;;
   esac
 }
@@ -108,13 +111,14 @@ unset GLIBC_TUNABLES
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 amx=false
 grep -q amx_bf16 /proc/cpuinfo && amx=true
-"$python" - "$cpu" "$amx" "${lines[@]}" <<'PY'
+"$python" - "$cpu" "$amx" "$heap_tunables" "${lines[@]}" <<'PY'
 import json, statistics, sys
-cpu, amx, rows = sys.argv[1], sys.argv[2] == "true", [json.loads(line) for line in sys.argv[3:]]
+cpu, amx, heap_tunables = sys.argv[1], sys.argv[2] == "true", sys.argv[3]
+rows = [json.loads(line) for line in sys.argv[4:]]
 sgemm = next(r for r in rows if r["bench"] == "sgemm")
 flops = next((r["flops_per_step"] for r in rows if "flops_per_step" in r), 0)
 summary = {"bench": "rave_compare_summary", "cpu": cpu, "amx": amx, "threads": sgemm["threads"],
-           "mallocs": {"default": "glibc as shipped", "heap": "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967296"},
+           "mallocs": {"default": "glibc as shipped", "heap": f"GLIBC_TUNABLES={heap_tunables}"},
            "same_settings": len({(r.get("threads"), r.get("omp_wait_policy")) for r in rows if "omp_wait_policy" in r}) == 1,
            "omp_wait_policy": sgemm.get("omp_wait_policy") or next(r["omp_wait_policy"] for r in rows if "omp_wait_policy" in r),
            "sgemm_gflops": sgemm["gflops"], "step_gflop": round(flops / 1e9, 1) or None}
