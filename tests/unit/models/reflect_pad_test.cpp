@@ -1,5 +1,6 @@
 // reflect_pad1 against LibTorch's reflection_pad2d: the same values forward, the same gradients backward, for every
-// dtype the enhancer meets, odd and smallest sizes, non-contiguous input, and LibTorch's own error below 2 pixels.
+// dtype the enhancer meets, both memory formats, odd and smallest sizes, non-contiguous input, and LibTorch's own
+// error below 2 pixels.
 #include "models/reflect_pad.h"
 
 #include <gtest/gtest.h>
@@ -40,6 +41,21 @@ TEST(ReflectPad1, EqualsLibTorchForwardAndBackward) {
       const double tolerance = dtype == torch::kBFloat16 ? 5e-2 : 1e-6;
       EXPECT_TRUE(torch::allclose(our_grad.to(torch::kFloat64), their_grad.to(torch::kFloat64), 0, tolerance));
     }
+  }
+}
+
+TEST(ReflectPad1, ChannelsLastKeepsItsLayoutAndValues) {
+  for (const auto& size : std::vector<std::vector<int64_t>>{{2, 3, 2, 2}, {1, 5, 7, 3}, {2, 16, 9, 33}}) {
+    SCOPED_TRACE(c10::str(size));
+    torch::manual_seed(3);
+    const torch::Tensor x = torch::randn(size).contiguous(torch::MemoryFormat::ChannelsLast);
+    const torch::Tensor upstream = torch::randn({size[0], size[1], size[2] + 2, size[3] + 2});
+    const auto [ours, our_grad] = padded_and_gradient(x, upstream, reflect_pad1);
+    const auto [theirs, their_grad] = padded_and_gradient(x.contiguous(), upstream, libtorch_pad);
+    EXPECT_TRUE(ours.is_contiguous(torch::MemoryFormat::ChannelsLast));
+    EXPECT_TRUE(our_grad.is_contiguous(torch::MemoryFormat::ChannelsLast));
+    EXPECT_TRUE(torch::equal(ours, theirs));
+    EXPECT_TRUE(torch::allclose(our_grad, their_grad, 0, 1e-6));
   }
 }
 
