@@ -112,7 +112,8 @@ struct ReflectPad1 : torch::autograd::Function<ReflectPad1> {
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* context,
                                                  torch::autograd::variable_list grads) {
     const bool channels_last = context->saved_data["channels_last"].toBool();
-    return {pad_backward(grads[0], channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous)};
+    return {pad_backward(grads[0],
+                         channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous)};
   }
 };
 
