@@ -12,9 +12,9 @@
 #   heap     GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296 for both
 #            sides: every block comes from glibc's heap, and freed memory stays there (the mmap threshold alone
 #            leaves the trim threshold at 128 KiB, so the heap's top is given back and faulted in again), reused
-#            without new page faults. The ratios under this setting are what
-#            rave's own code adds beyond what an environment variable gives PyTorch; the summary reports the
-#            setting's effect on each side on its own (malloc_effect), never as rave's margin.
+#            without new page faults. The ratios under this setting are what rave's own code adds beyond what an
+#            environment variable gives PyTorch; the summary reports the setting's effect on each side on its own
+#            (malloc_effect), never as rave's margin.
 # Same work, checked: rave bench step writes its random models and images (--save-weights) and the PyTorch side
 # loads them (--weights); the script fails when their fp32 first losses differ by more than 1e-3 (relative).
 # Prints every JSON line, then one summary object with the ratios (rave's speed over PyTorch's: > 1 means rave is

@@ -83,8 +83,7 @@ Rows rows_of(const torch::Tensor& x, torch::MemoryFormat format, int64_t border)
   return format == torch::MemoryFormat::ChannelsLast ? Rows{n, h, w, c} : Rows{n * c, h, w, 1};
 }
 
-torch::Tensor pad_forward(const torch::Tensor& input) {
-  const torch::MemoryFormat format = layout_of(input);
+torch::Tensor pad_forward(const torch::Tensor& input, torch::MemoryFormat format) {
   const torch::Tensor x = input.contiguous(format);
   torch::Tensor out = torch::empty({x.size(0), x.size(1), x.size(2) + 2, x.size(3) + 2},
                                    x.options().memory_format(format));
@@ -106,8 +105,9 @@ torch::Tensor pad_backward(const torch::Tensor& padded_grad, torch::MemoryFormat
 
 struct ReflectPad1 : torch::autograd::Function<ReflectPad1> {
   static torch::Tensor forward(torch::autograd::AutogradContext* context, const torch::Tensor& x) {
-    context->saved_data["channels_last"] = layout_of(x) == torch::MemoryFormat::ChannelsLast;
-    return pad_forward(x);
+    const torch::MemoryFormat format = layout_of(x);
+    context->saved_data["channels_last"] = format == torch::MemoryFormat::ChannelsLast;
+    return pad_forward(x, format);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* context,
                                                  torch::autograd::variable_list grads) {
@@ -121,7 +121,7 @@ struct ReflectPad1 : torch::autograd::Function<ReflectPad1> {
 
 torch::Tensor reflect_pad1(const torch::Tensor& x) {
   if (!runs_here(x)) return torch::reflection_pad2d(x, {1, 1, 1, 1});
-  return x.requires_grad() ? ReflectPad1::apply(x) : pad_forward(x);
+  return x.requires_grad() ? ReflectPad1::apply(x) : pad_forward(x, layout_of(x));
 }
 
 }  // namespace rave::models
