@@ -91,12 +91,6 @@ Handle utf8_string_type() {
   return type;
 }
 
-std::vector<hsize_t> dims_of(hid_t space) {
-  std::vector<hsize_t> dims(std::max(0, H5Sget_simple_extent_ndims(space)));
-  H5Sget_simple_extent_dims(space, dims.data(), nullptr);
-  return dims;
-}
-
 // The product of `dims`, saturated at the largest uint64_t (dimensions from a damaged file can overflow it).
 uint64_t element_count(const std::vector<hsize_t>& dims) {
   uint64_t count = 1;
@@ -332,7 +326,7 @@ void File::check_stored_size(hid_t dataset, const std::string& name, uint64_t el
   hsize_t file_size = 0;
   H5Fget_filesize(file_.get(), &file_size);
   const uint64_t limit = stored > file_size ? 0 : compressed ? stored * kMaxCompression : stored;
-  const bool fits = element_size == 0 || elements <= limit / element_size;
+  const bool fits = elements == 0 || (element_size != 0 && elements <= limit / element_size);
   H5Eclear2(H5E_DEFAULT);
   if (fits) return;
   throw IoError(path_ + ": dataset '" + name + "' claims " + std::to_string(elements) + " elements of " +
@@ -348,10 +342,26 @@ Handle File::open_dataset(const std::string& name) const {
   return dataset;
 }
 
+std::vector<hsize_t> File::dimensions(hid_t dataset, const std::string& name) const {
+  Handle space(H5Dget_space(dataset));
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  std::vector<hsize_t> dims(size_t(std::max(0, rank)));
+  if (rank < 0 || H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) < 0) {
+    fail("cannot read the dimensions of dataset", name);
+  }
+  for (const hsize_t d : dims) {
+    if (d > hsize_t(INT64_MAX)) {
+      throw IoError(path_ + ": dataset '" + name + "' claims a dimension of " + std::to_string(d) +
+                        ": the file is damaged",
+                    kDamagedFileHint);
+    }
+  }
+  return dims;
+}
+
 std::vector<int64_t> File::shape(const std::string& name) const {
   Handle dataset = open_dataset(name);
-  Handle space(H5Dget_space(dataset.get()));
-  const auto dims = dims_of(space.get());
+  const auto dims = dimensions(dataset.get(), name);
   return {dims.begin(), dims.end()};
 }
 
@@ -377,8 +387,7 @@ torch::Tensor File::read(const std::string& name) const {
   Handle file_type(H5Dget_type(dataset.get()));
   const torch::ScalarType dtype = tensor_type(file_type.get());
   if (dtype == torch::ScalarType::Undefined) throw IoError(path_ + ": dataset '" + name + "' is not numeric");
-  Handle space(H5Dget_space(dataset.get()));
-  const auto dims = dims_of(space.get());
+  const auto dims = dimensions(dataset.get(), name);
   check_stored_size(dataset.get(), name, element_count(dims), H5Tget_size(file_type.get()));
   torch::Tensor tensor = torch::empty(std::vector<int64_t>(dims.begin(), dims.end()),
                                       dtype == torch::kBool ? torch::kUInt8 : dtype);
@@ -447,8 +456,9 @@ std::vector<std::string> File::read_strings(const std::string& name) const {
   if (H5Tget_class(file_type.get()) != H5T_STRING) throw IoError(path_ + ": dataset '" + name + "' is not text");
   Handle space(H5Dget_space(dataset.get()));
   // At least one stored byte per string, whatever the kind of string.
-  check_stored_size(dataset.get(), name, element_count(dims_of(space.get())), 1);
+  check_stored_size(dataset.get(), name, element_count(dimensions(dataset.get(), name)), 1);
   const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  if (count < 0) fail("cannot read the dimensions of dataset", name);
   std::vector<std::string> values;
   if (H5Tis_variable_str(file_type.get()) > 0) {
     Handle memory_type = utf8_string_type();
@@ -521,8 +531,22 @@ Handle File::open_attribute(const std::string& object, const std::string& name) 
   return attribute;
 }
 
-std::string File::attribute_string(const std::string& object, const std::string& name) const {
+Handle File::open_single_value_attribute(const std::string& object, const std::string& name) const {
   Handle attribute = open_attribute(object, name);
+  // HDF5 reads every element of an attribute into the buffer it is given: one value's buffer must not meet a list
+  // (a damaged or crafted file), or the read writes past it.
+  Handle space(H5Aget_space(attribute.get()));
+  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
+  if (count != 1) {
+    throw IoError(path_ + ": attribute '" + name + "' on '" + object + "' holds " + std::to_string(count) +
+                      " values, expected one: the file is damaged",
+                  kDamagedFileHint);
+  }
+  return attribute;
+}
+
+std::string File::attribute_string(const std::string& object, const std::string& name) const {
+  Handle attribute = open_single_value_attribute(object, name);
   Handle file_type(H5Aget_type(attribute.get()));
   if (H5Tget_class(file_type.get()) != H5T_STRING) {
     throw IoError(path_ + ": attribute '" + name + "' on '" + object + "' is not text");
@@ -563,14 +587,14 @@ std::vector<std::string> File::attribute_strings(const std::string& object, cons
 }
 
 int64_t File::attribute_int(const std::string& object, const std::string& name) const {
-  Handle attribute = open_attribute(object, name);
+  Handle attribute = open_single_value_attribute(object, name);
   int64_t value = 0;
   if (H5Aread(attribute.get(), H5T_NATIVE_INT64, &value) < 0) fail("attribute is not an integer:", object + "@" + name);
   return value;
 }
 
 double File::attribute_double(const std::string& object, const std::string& name) const {
-  Handle attribute = open_attribute(object, name);
+  Handle attribute = open_single_value_attribute(object, name);
   double value = 0;
   if (H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, &value) < 0) fail("attribute is not a number:", object + "@" + name);
   return value;

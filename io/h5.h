@@ -121,8 +121,12 @@ class File {
   void check_manifest() const;
   void check_stored_size(hid_t dataset, const std::string& name, uint64_t elements, uint64_t element_size) const;
   Handle open_dataset(const std::string& name) const;
+  // The dataset's dimensions; IoError when its dataspace cannot be read or claims more than a tensor can hold.
+  std::vector<hsize_t> dimensions(hid_t dataset, const std::string& name) const;
   Handle open_object(const std::string& object) const;
   Handle open_attribute(const std::string& object, const std::string& name) const;
+  // An attribute that must hold exactly one value (IoError otherwise), for the readers of one value.
+  Handle open_single_value_attribute(const std::string& object, const std::string& name) const;
   Handle create_dataset(const std::string& name, hid_t type, hid_t space, hid_t properties);
   // A scalar attribute, or with `length` a 1-D one of that many elements.
   void write_attribute(const std::string& object, const std::string& name, hid_t type, const void* data,

@@ -70,7 +70,7 @@ def zip64_extra_overrun():
     return local + central + end
 
 
-def checkpoint(userblock=0):
+def checkpoint(userblock=0, step=np.int64(5)):
     """rave's checkpoint layout (docs/checkpoint-format.md) at its smallest: every root attribute, one enhancer
     dataset with the Fletcher-32 filter, a 0-d dataset with its CRC-32 attribute."""
     import zlib
@@ -79,8 +79,9 @@ def checkpoint(userblock=0):
         for key, value in [("format", "rave-checkpoint"), ("method", "rave"), ("stage", "guided"), ("config", ""),
                            ("source", ""), ("created", "2026-01-01T00:00:00Z"), ("rave_version", "0.1.0")]:
             f.attrs[key] = value
-        for key, value in [("format_version", 1), ("step", 5), ("round", 1), ("world_size", 2), ("seed", 3)]:
+        for key, value in [("format_version", 1), ("round", 1), ("world_size", 2), ("seed", 3)]:
             f.attrs[key] = np.int64(value)
+        f.attrs["step"] = step
         f.create_dataset("enhancer/cond1.weight", data=np.arange(6, dtype=np.float32).reshape(2, 3),
                          chunks=(2, 3), fletcher32=True)
         f["enhancer"].attrs["padding_mode"] = "zeros"
@@ -126,6 +127,8 @@ def main():
     put("zip", "regression-zip64-extra-overrun.zip", zip64_extra_overrun())
     put("checkpoint", "unsealed.h5", checkpoint())
     put("checkpoint", "sealed.h5", sealed(checkpoint(userblock=512)))
+    # The step as a list of three: the reader of one value let libhdf5 write all three into its 8 bytes.
+    put("checkpoint", "regression-step-list.h5", sealed(checkpoint(userblock=512, step=np.arange(3, dtype=np.int64))))
     put("image", "rgb.png", image("RGB", (8, 6), "PNG"))
     put("image", "palette-interlaced.png", image("P", (9, 5), "PNG", interlace=True, transparency=0))
     put("image", "grey16.png", image("I;16", (5, 4), "PNG"))

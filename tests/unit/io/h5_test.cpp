@@ -308,5 +308,44 @@ TEST(H5, ClaimedDimensionsBeyondTheStoredDataAreDamage) {
             std::string::npos);
 }
 
+// The readers of one value (a checkpoint's step, format, version) meet attributes that hold three: HDF5 would write
+// all three into a one-value buffer (the checkpoint fuzzer found it), so they are refused as damage.
+TEST(H5, AttributeListsWhereOneValueIsReadAreDamage) {
+  test::ScratchDir dir;
+  const auto path = (dir / "lists.h5").string();
+  const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  const hsize_t three = 3;
+  const hid_t space = H5Screate_simple(1, &three, nullptr);
+  const int64_t steps[3] = {1, 2, 3};
+  const double scales[3] = {0.5, 1.5, 2.5};
+  const hid_t fixed_text = H5Tcopy(H5T_C_S1);
+  H5Tset_size(fixed_text, 4);
+  const hid_t variable_text = H5Tcopy(H5T_C_S1);
+  H5Tset_size(variable_text, H5T_VARIABLE);
+  const char* names[3] = {"a", "bb", "ccc"};
+  const auto attach = [&](const char* name, hid_t type, const void* values) {
+    const hid_t attribute = H5Acreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(attribute, type, values);
+    H5Aclose(attribute);
+  };
+  attach("step", H5T_NATIVE_INT64, steps);
+  attach("scale", H5T_NATIVE_DOUBLE, scales);
+  attach("fixed", fixed_text, "abcdefghijkl");
+  attach("format", variable_text, names);
+  H5Tclose(fixed_text);
+  H5Tclose(variable_text);
+  H5Sclose(space);
+  H5Fclose(file);
+  const File opened = File::open(path);
+  const auto expected = [&](const std::string& name) {
+    return path + ": attribute '" + name + "' on '/' holds 3 values, expected one: the file is damaged";
+  };
+  EXPECT_EQ(error_of([&] { opened.attribute_int("/", "step"); }), expected("step"));
+  EXPECT_EQ(error_of([&] { opened.attribute_double("/", "scale"); }), expected("scale"));
+  EXPECT_EQ(error_of([&] { opened.attribute_string("/", "fixed"); }), expected("fixed"));
+  EXPECT_EQ(error_of([&] { opened.attribute_string("/", "format"); }), expected("format"));
+  EXPECT_EQ(opened.attribute_strings("/", "format"), (std::vector<std::string>{"a", "bb", "ccc"}));
+}
+
 }  // namespace
 }  // namespace rave::io::h5
