@@ -1,5 +1,6 @@
 // The ModifiedResNet image tower. BatchNorm always uses its running statistics (CLIP is frozen here, so the
-// module's train/eval flag must not turn on batch statistics).
+// module's train/eval flag must not turn on batch statistics), folded into the convolution before it
+// (models/clip/folded_conv_bn.h).
 #include "models/clip/modified_resnet.h"
 
 #include <cmath>
@@ -11,11 +12,6 @@ namespace {
 
 torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1) {
   return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
-}
-
-torch::Tensor frozen_bn(const torch::nn::BatchNorm2d& bn, const torch::Tensor& x) {
-  return torch::batch_norm(x, bn->weight, bn->bias, bn->running_mean, bn->running_var, /*training=*/false,
-                           /*momentum=*/0.0, bn->options.eps(), /*cudnn_enabled=*/true);
 }
 
 torch::Tensor pool(const torch::Tensor& x, int64_t stride) {
@@ -39,21 +35,24 @@ BottleneckImpl::BottleneckImpl(int64_t in_planes, int64_t planes, int64_t stride
   bn2 = register_module("bn2", torch::nn::BatchNorm2d(planes));
   conv3 = register_module("conv3", conv(planes, planes * kExpansion, 1));
   bn3 = register_module("bn3", torch::nn::BatchNorm2d(planes * kExpansion));
+  conv_bn1_ = FoldedConvBn(conv1, bn1);
+  conv_bn2_ = FoldedConvBn(conv2, bn2);
+  conv_bn3_ = FoldedConvBn(conv3, bn3);
   if (stride > 1 || in_planes != planes * kExpansion) {
     // The reference's Sequential is ("-1": AvgPool2d, "0": conv, "1": BN); the pool has no tensors, so the
     // state-dict names are downsample.0.* and downsample.1.*, and forward applies the pool itself.
     downsample_conv = conv(in_planes, planes * kExpansion, 1);
     downsample_bn = torch::nn::BatchNorm2d(planes * kExpansion);
     downsample = register_module("downsample", torch::nn::Sequential(downsample_conv, downsample_bn));
+    downsample_conv_bn_ = FoldedConvBn(downsample_conv, downsample_bn);
   }
 }
 
 torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
-  torch::Tensor out = torch::relu(frozen_bn(bn1, conv1(x)));
-  out = torch::relu(frozen_bn(bn2, conv2(out)));
-  out = frozen_bn(bn3, conv3(pool(out, stride_)));
-  torch::Tensor identity = x;
-  if (downsample) identity = frozen_bn(downsample_bn, downsample_conv(pool(x, stride_)));
+  torch::Tensor out = torch::relu(conv_bn1_(x));
+  out = torch::relu(conv_bn2_(out));
+  out = conv_bn3_(pool(out, stride_));
+  const torch::Tensor identity = downsample ? downsample_conv_bn_(pool(x, stride_)) : x;
   return torch::relu(out + identity);
 }
 
@@ -95,12 +94,12 @@ ModifiedResNetImpl::ModifiedResNetImpl(const ModifiedResNetOptions& o) {
   layer3 = register_module("layer3", make_stage(in_planes, o.width * 4, o.layers.at(2), 2));
   layer4 = register_module("layer4", make_stage(in_planes, o.width * 8, o.layers.at(3), 2));
   attnpool = register_module("attnpool", AttentionPool2d(o.resolution / 32, o.width * 32, o.heads, o.output_dim));
+  stem_ = {FoldedConvBn(conv1, bn1), FoldedConvBn(conv2, bn2), FoldedConvBn(conv3, bn3)};
 }
 
 std::vector<torch::Tensor> ModifiedResNetImpl::features(const torch::Tensor& images) {
-  torch::Tensor x = torch::relu(frozen_bn(bn1, conv1(images)));
-  x = torch::relu(frozen_bn(bn2, conv2(x)));
-  x = torch::relu(frozen_bn(bn3, conv3(x)));
+  torch::Tensor x = images;
+  for (const FoldedConvBn& conv_bn : stem_) x = torch::relu(conv_bn(x));
   std::vector<torch::Tensor> taps{torch::avg_pool2d(x, {2, 2})};
   for (auto* stage : {&layer1, &layer2, &layer3, &layer4}) taps.push_back((*stage)->forward(taps.back()));
   return taps;

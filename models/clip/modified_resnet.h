@@ -9,7 +9,10 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
+#include <array>
 #include <vector>
+
+#include "models/clip/folded_conv_bn.h"
 
 namespace rave::models {
 
@@ -30,6 +33,7 @@ class BottleneckImpl : public torch::nn::Module {
 
  private:
   int64_t stride_;
+  FoldedConvBn conv_bn1_, conv_bn2_, conv_bn3_, downsample_conv_bn_;  // the pairs above, as run
 };
 TORCH_MODULE(Bottleneck);
 
@@ -65,6 +69,9 @@ class ModifiedResNetImpl : public torch::nn::Module {
   torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
   AttentionPool2d attnpool{nullptr};
+
+ private:
+  std::array<FoldedConvBn, 3> stem_;  // (conv1, bn1), (conv2, bn2), (conv3, bn3), as run
 };
 TORCH_MODULE(ModifiedResNet);
 
