@@ -322,6 +322,7 @@ TEST(H5, AttributeListsWhereOneValueIsReadAreDamage) {
   H5Tset_size(fixed_text, 4);
   const hid_t variable_text = H5Tcopy(H5T_C_S1);
   H5Tset_size(variable_text, H5T_VARIABLE);
+  H5Tset_cset(variable_text, H5T_CSET_UTF8);  // as h5py writes str
   const char* names[3] = {"a", "bb", "ccc"};
   const auto attach = [&](const char* name, hid_t type, const void* values) {
     const hid_t attribute = H5Acreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
