@@ -7,6 +7,7 @@
 #include <vector>
 
 namespace rave::models {
+
 struct FoldedConvBn::State {
   // What identifies a tensor's values without reading them: the tensor, its storage, and its in-place writes.
   struct Source {
@@ -36,7 +37,8 @@ bool FoldedConvBn::foldable() const {
   for (const torch::Tensor& t : tensors()) {
     if (t.defined() && (t.requires_grad() || t.is_inference())) return false;
   }
-  return bn_->weight.defined() && bn_->running_mean.defined();
+  // BatchNorm2d without affine parameters or running statistics has nothing to fold into the convolution.
+  return bn_->weight.defined() && bn_->bias.defined() && bn_->running_mean.defined() && bn_->running_var.defined();
 }
 
 torch::Tensor FoldedConvBn::convolve(const torch::Tensor& x, const torch::Tensor& weight,
@@ -52,8 +54,9 @@ torch::Tensor FoldedConvBn::convolve(const torch::Tensor& x, const torch::Tensor
 }
 
 torch::Tensor FoldedConvBn::unfolded(const torch::Tensor& x) const {
-  return torch::batch_norm(convolve(x, conv_->weight, conv_->bias), bn_->weight, bn_->bias, bn_->running_mean, bn_->running_var,
-                           /*training=*/false, /*momentum=*/0.0, bn_->options.eps(), /*cudnn_enabled=*/true);
+  return torch::batch_norm(convolve(x, conv_->weight, conv_->bias), bn_->weight, bn_->bias, bn_->running_mean,
+                           bn_->running_var, /*training=*/false, /*momentum=*/0.0, bn_->options.eps(),
+                           /*cudnn_enabled=*/true);
 }
 
 torch::Tensor FoldedConvBn::operator()(const torch::Tensor& x) const {
