@@ -4,7 +4,6 @@
 #include <torch/nn/functional/conv.h>
 
 #include <mutex>
-#include <vector>
 
 namespace rave::models {
 
@@ -21,7 +20,7 @@ struct FoldedConvBn::State {
   }
 
   std::mutex mutex;
-  std::vector<Source> sources;  // of the tensors `weight` and `bias` were folded from
+  std::array<Source, 6> sources;  // of the tensors `weight` and `bias` were folded from (none yet: all null)
   torch::Tensor weight, bias;
 };
 
@@ -62,8 +61,9 @@ torch::Tensor FoldedConvBn::unfolded(const torch::Tensor& x) const {
 torch::Tensor FoldedConvBn::operator()(const torch::Tensor& x) const {
   if (!foldable()) return unfolded(x);
   const torch::Tensor& w = conv_->weight;
-  std::vector<State::Source> sources;
-  for (const torch::Tensor& t : tensors()) sources.push_back(State::source_of(t));
+  const std::array<torch::Tensor, 6> pair = tensors();
+  std::array<State::Source, 6> sources;
+  for (size_t i = 0; i < pair.size(); ++i) sources[i] = State::source_of(pair[i]);
   torch::Tensor weight, bias;
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
